@@ -1,0 +1,240 @@
+"""Credentials and where they come from.
+
+Like ``virConnectOpenAuth``, aiohyperv asks an *auth callback* for whatever the URI did not say
+(the user name, the password or both) and hands it the host name as its challenge.  A callback
+may be a plain function or a coroutine function, and may return ``None`` to pass.  Ready-made
+sources cover explicit values, the environment, libvirt's ``auth.conf`` and an interactive prompt;
+:class:`ChainAuth` tries several in order.
+
+The password is never part of a repr, a str, a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import configparser
+import getpass
+import inspect
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+from ._exceptions import CredentialsError
+
+if TYPE_CHECKING:
+    from ._config import ConnectionURI
+
+__all__ = [
+    "AuthCallback",
+    "AuthConfFile",
+    "ChainAuth",
+    "CredentialRequest",
+    "Credentials",
+    "EnvironmentAuth",
+    "PromptAuth",
+    "StaticAuth",
+    "default_auth",
+    "resolve_credentials",
+]
+
+ENV_USERNAME = "AIOHYPERV_USERNAME"
+ENV_PASSWORD = "AIOHYPERV_PASSWORD"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Credentials:
+    """A user name and password for one host. The password never shows in repr or str."""
+
+    username: str
+    password: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, password='***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CredentialRequest:
+    """What an auth callback is asked: the challenge (host name) and the user, if known."""
+
+    hostname: str
+    username: str | None = None
+    port: int | None = None
+
+
+AuthResult: TypeAlias = Credentials | None
+AuthCallback: TypeAlias = Callable[[CredentialRequest], AuthResult | Awaitable[AuthResult]]
+
+
+async def _call(callback: AuthCallback, request: CredentialRequest) -> Credentials | None:
+    result = callback(request)
+    if inspect.isawaitable(result):
+        result = await result
+    if result is not None and not isinstance(result, Credentials):
+        raise CredentialsError(
+            f"auth callback returned {type(result).__name__}, expected Credentials or None"
+        )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class StaticAuth:
+    """Explicit credentials for every host; a user name in the URI takes precedence."""
+
+    username: str
+    password: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"StaticAuth(username={self.username!r}, password='***')"
+
+    def __call__(self, request: CredentialRequest) -> Credentials:
+        return Credentials(username=request.username or self.username, password=self.password)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentAuth:
+    """Credentials from ``AIOHYPERV_USERNAME`` and ``AIOHYPERV_PASSWORD``."""
+
+    username_var: str = ENV_USERNAME
+    password_var: str = ENV_PASSWORD
+
+    def __call__(self, request: CredentialRequest) -> Credentials | None:
+        password = os.environ.get(self.password_var)
+        username = request.username or os.environ.get(self.username_var)
+        if password is None or not username:
+            return None
+        return Credentials(username=username, password=password)
+
+
+def default_auth_conf_path() -> Path:
+    """``$LIBVIRT_AUTH_FILE``, else ``$XDG_CONFIG_HOME/libvirt/auth.conf`` (``~/.config``)."""
+    explicit = os.environ.get("LIBVIRT_AUTH_FILE")
+    if explicit:
+        return Path(explicit)
+    config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config_home) / "libvirt" / "auth.conf"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfFile:
+    """libvirt's ``auth.conf``: ``[auth-hyperv-HOST]`` names a ``[credentials-NAME]`` group.
+
+    As in libvirt, ``[auth-hyperv-default]`` applies to hosts without their own group, and the
+    credentials group holds ``username`` (or ``authname``) and ``password``.  The file is read in
+    a worker thread, never on the event loop.
+    """
+
+    path: Path | None = None
+
+    def _lookup(self, request: CredentialRequest) -> Credentials | None:
+        path = self.path or default_auth_conf_path()
+        parser = configparser.RawConfigParser(strict=False)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+        try:
+            with path.open(encoding="utf-8") as handle:
+                parser.read_file(handle)
+        except FileNotFoundError:
+            return None
+        except (OSError, configparser.Error, UnicodeDecodeError) as exc:
+            raise CredentialsError(f"cannot read auth file {path}: {type(exc).__name__}") from None
+        for group in (f"auth-hyperv-{request.hostname}", "auth-hyperv-default"):
+            if parser.has_section(group):
+                name = parser.get(group, "credentials", fallback=None)
+                section = f"credentials-{name}"
+                if not name or not parser.has_section(section):
+                    raise CredentialsError(
+                        f"auth file {path}: group [{group}] names missing credentials {name!r}"
+                    )
+                username = (
+                    request.username
+                    or parser.get(section, "username", fallback=None)
+                    or parser.get(section, "authname", fallback=None)
+                )
+                password = parser.get(section, "password", fallback=None)
+                if not username or password is None:
+                    return None
+                return Credentials(username=username, password=password)
+        return None
+
+    async def __call__(self, request: CredentialRequest) -> Credentials | None:
+        return await asyncio.to_thread(self._lookup, request)
+
+
+@dataclass(frozen=True, slots=True)
+class PromptAuth:
+    """Ask on the terminal, as virsh does; the password is read without echo."""
+
+    def _ask(self, request: CredentialRequest) -> Credentials | None:
+        if not sys.stdin or not sys.stdin.isatty():
+            return None
+        username = request.username
+        if not username:
+            username = input(f"Enter username for {request.hostname}: ").strip()
+            if not username:
+                return None
+        password = getpass.getpass(f"Enter {username}'s password for {request.hostname}: ")
+        return Credentials(username=username, password=password)
+
+    async def __call__(self, request: CredentialRequest) -> Credentials | None:
+        return await asyncio.to_thread(self._ask, request)
+
+
+class ChainAuth:
+    """Try each source in order; the first that returns credentials wins."""
+
+    def __init__(self, *sources: AuthCallback) -> None:
+        self.sources = sources
+
+    def __repr__(self) -> str:
+        return f"ChainAuth({', '.join(type(s).__name__ for s in self.sources)})"
+
+    async def __call__(self, request: CredentialRequest) -> Credentials | None:
+        for source in self.sources:
+            found = await _call(source, request)
+            if found is not None:
+                return found
+        return None
+
+
+def default_auth(*, interactive: bool = False) -> ChainAuth:
+    """The sources the CLI uses: environment, libvirt auth.conf, then (optionally) a prompt."""
+    sources: list[AuthCallback] = [EnvironmentAuth(), AuthConfFile()]
+    if interactive:
+        sources.append(PromptAuth())
+    return ChainAuth(*sources)
+
+
+async def resolve_credentials(
+    uri: ConnectionURI, auth: Credentials | AuthCallback | None = None
+) -> Credentials:
+    """Find the credentials for ``uri``: the URI's user name wins, the source supplies the rest.
+
+    Args:
+        uri: The parsed connection URI.
+        auth: Explicit credentials, an auth callback (sync or async), or None for
+            :func:`default_auth` (environment, then libvirt's auth.conf).
+
+    Returns:
+        Credentials for the host.
+
+    Raises:
+        CredentialsError: No source could supply them.
+    """
+    if isinstance(auth, Credentials):
+        found: Credentials | None = auth
+    else:
+        request = CredentialRequest(hostname=uri.hostname, username=uri.username, port=uri.port)
+        found = await _call(auth if auth is not None else default_auth(), request)
+    if found is None:
+        raise CredentialsError(
+            f"no credentials for {uri.host_label}: give an auth callback, set {ENV_USERNAME} "
+            f"and {ENV_PASSWORD}, or add [auth-hyperv-{uri.hostname}] to libvirt's auth.conf",
+            host=uri.host_label,
+        )
+    if uri.username and found.username != uri.username:
+        return Credentials(username=uri.username, password=found.password)
+    return found
