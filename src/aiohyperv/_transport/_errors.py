@@ -1,0 +1,126 @@
+"""The one place where aiohttp and OS exceptions become aiohyperv exceptions.
+
+Like httpcore's ``map_exceptions``, every HTTP exchange runs inside :func:`map_exceptions`, so no
+``aiohttp`` exception ever reaches a caller and every error leaves with ``.host`` set.  The
+original exception stays available as ``__cause__`` for debugging; aiohttp never puts request
+headers (and so never the Authorization header) into its messages.
+"""
+
+from __future__ import annotations
+
+import errno
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import aiohttp
+
+from .._exceptions import (
+    ConnectError,
+    HTTPStatusError,
+    HyperVError,
+    ProtocolError,
+    TransportError,
+    TransportTimeout,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ._options import Timeouts
+
+__all__ = ["is_retryable", "map_exceptions"]
+
+_RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE})
+_RETRYABLE_STATUSES = frozenset({503})
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _translate(exc: Exception, host: str, timeouts: Timeouts | None) -> HyperVError:
+    """Return the aiohyperv exception for ``exc`` (a pure function; the caller raises it)."""
+    connect = f" after {timeouts.connect:g}s" if timeouts else ""
+    read = f" within {timeouts.read:g}s" if timeouts else ""
+    total = f" within {timeouts.total:g}s" if timeouts else ""
+    # Order matters: aiohttp's classes inherit from each other and from builtins.
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return ConnectError(
+            f"TLS certificate of {host} failed verification ({exc.certificate_error}); "
+            "trust its CA with TLSOptions(ca_file=...) or, if you must, use no_verify=1",
+            host=host,
+        )
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return ConnectError(f"TLS handshake with {host} failed: {exc}", host=host)
+    if isinstance(exc, aiohttp.ServerFingerprintMismatch):
+        return ConnectError(f"TLS certificate fingerprint of {host} does not match", host=host)
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return TransportTimeout(f"connecting to {host} timed out{connect}", host=host)
+    if isinstance(exc, aiohttp.SocketTimeoutError | aiohttp.ServerTimeoutError):
+        return TransportTimeout(f"{host} sent no response data{read}", host=host)
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return ConnectError(f"cannot resolve {host}: {_os_reason(exc.os_error)}", host=host)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(f"cannot connect to {host}: {_os_reason(exc.os_error)}", host=host)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return ConnectError(f"{host} closed the connection before answering", host=host)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return ConnectError(f"response from {host} was cut short: {exc}", host=host)
+    if isinstance(exc, aiohttp.ClientOSError):
+        return ConnectError(f"connection to {host} failed: {_os_reason(exc)}", host=host)
+    if isinstance(exc, aiohttp.ClientConnectionError):
+        return ConnectError(f"connection to {host} failed: {exc}", host=host)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # Malformed status line or headers, oversize headers and the like.
+        return ProtocolError(f"{host} sent an invalid HTTP response: {exc.message}", host=host)
+    if isinstance(exc, aiohttp.ClientError):
+        return TransportError(f"HTTP request to {host} failed: {exc}", host=host)
+    if isinstance(exc, TimeoutError):
+        # asyncio.timeout around the whole exchange (queueing included).
+        return TransportTimeout(f"request to {host} did not complete{total}", host=host)
+    if isinstance(exc, OSError):
+        return ConnectError(f"connection to {host} failed: {_os_reason(exc)}", host=host)
+    return TransportError(f"request to {host} failed: {type(exc).__name__}: {exc}", host=host)
+
+
+@contextmanager
+def map_exceptions(host: str, *, timeouts: Timeouts | None = None) -> Iterator[None]:
+    """Translate every exception raised inside into the aiohyperv hierarchy.
+
+    aiohyperv's own exceptions pass through with ``host`` filled in; cancellation
+    (a ``BaseException``) passes through untouched.
+
+    Args:
+        host: ``host:port`` label attached to the error.
+        timeouts: Used only to say in the message which limit was hit.
+    """
+    try:
+        yield
+    except HyperVError as exc:
+        exc.with_host(host)
+        raise
+    except Exception as exc:
+        raise _translate(exc, host, timeouts) from exc
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether an idempotent request that failed with ``exc`` may be sent again.
+
+    Yes for a connection reset or dropped by the server (before or during the response) and for
+    HTTP 503; no for refused connections, TLS and DNS failures, timeouts and every other status:
+    those do not heal in a second, and a timeout has already cost the caller its budget.
+    """
+    if isinstance(exc, HTTPStatusError):
+        return exc.status in _RETRYABLE_STATUSES
+    if not isinstance(exc, ConnectError):
+        return False
+    cause = exc.__cause__
+    if isinstance(cause, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return True
+    if isinstance(cause, aiohttp.ClientSSLError | aiohttp.ClientConnectorDNSError):
+        return False
+    if isinstance(cause, ConnectionResetError | aiohttp.ClientConnectionResetError):
+        return True
+    if isinstance(cause, OSError):
+        return cause.errno in _RESET_ERRNOS
+    return False

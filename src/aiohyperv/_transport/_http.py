@@ -1,0 +1,549 @@
+"""HTTP for one host: ``HostTransport.post(body) -> (status, body)``.
+
+Each host (more exactly each endpoint + user + auth method + TLS setting) gets its own
+``aiohttp.ClientSession`` over its own ``TCPConnector(limit=per_host_connections)``: that isolates
+authentication, TLS and teardown per host, and keeps one slow host from starving the others.
+The session is created lazily inside the running loop, on the first request.
+
+What this layer does *not* do: it does not raise on HTTP 500 or 400 when the body is a SOAP
+envelope.  Windows sends every WS-Man fault that way, and only the protocol core can turn it into
+the right ``WSManFault`` subclass (as pypsrp's ``_io/wsman.py`` ``post()`` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+import aiohttp
+from yarl import URL
+
+from .._exceptions import (
+    AuthenticationError,
+    HTTPStatusError,
+    InvalidOperation,
+    ProtocolError,
+    TransportError,
+)
+from .._log import logger
+from ._errors import map_exceptions
+from ._gate import Gate
+
+if TYPE_CHECKING:
+    import ssl
+    from collections.abc import Mapping
+    from types import SimpleNamespace
+
+    from aiohttp.client_proto import ResponseHandler
+    from aiohttp.client_reqrep import ClientRequest
+    from aiohttp.tracing import Trace
+
+    from .._auth import ClientAuth
+    from ._options import Limits, Timeouts, TLSOptions
+
+__all__ = [
+    "SOAP_CONTENT_TYPE",
+    "Counters",
+    "HostKey",
+    "HostOwner",
+    "HostStats",
+    "HostTransport",
+    "Transport",
+    "make_trace_config",
+]
+
+SOAP_CONTENT_TYPE: Final = "application/soap+xml;charset=UTF-8"
+_READ_CHUNK = 65536
+
+
+class Transport(Protocol):
+    """The seam between the WS-Man session and HTTP: bytes in, status and bytes out."""
+
+    async def post(
+        self, body: bytes, *, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, bytes]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HostKey:
+    """What makes two requests share connections: endpoint, user, auth method and TLS.
+
+    NTLM and Kerberos authenticate a *connection*, so different users must never share one;
+    the password is deliberately not part of the key (nor anywhere in this object).
+    """
+
+    endpoint: str
+    label: str
+    username: str | None
+    auth: str | None
+    tls: TLSOptions | None  # None for plain HTTP
+
+
+@dataclass(slots=True)
+class Counters:
+    """Monotonic counters, kept per host and summed per pool."""
+
+    opened: int = 0
+    reused: int = 0
+    requests: int = 0
+    failed: int = 0
+    retried: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostStats:
+    """A snapshot of one host's transport.
+
+    Attributes:
+        host: ``host:port``.
+        opened: TCP connections opened so far (counted by aiohttp's connection trace).
+        reused: Requests that went over an already-open keep-alive connection.
+        requests: HTTP requests sent.
+        failed: Requests that ended in a transport error.
+        retried: Requests sent again after a retryable failure.
+        connections: TCP connections open now.
+        in_flight: Requests holding a connection now.
+        queued: Requests waiting for an operation slot or a connection.
+    """
+
+    host: str
+    opened: int
+    reused: int
+    requests: int
+    failed: int
+    retried: int
+    connections: int
+    in_flight: int
+    queued: int
+
+
+class HostOwner(Protocol):
+    """What a host tells its pool: when it becomes busy or idle."""
+
+    def _host_busy(self, host: HostTransport) -> None: ...
+    def _host_idle(self, host: HostTransport) -> None: ...
+
+
+class _Attempt:
+    """Per-request state that aiohttp's trace callbacks update (via ``trace_request_ctx``)."""
+
+    __slots__ = ("host", "queued")
+
+    def __init__(self, host: HostTransport) -> None:
+        self.host = host
+        self.queued = False
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _Attempt:
+        # An identity handle, never copied (request recorders deep-copy request kwargs).
+        return self
+
+
+# Which host a ClientSession belongs to, for requests aiohttp traces without our request context
+# (those that connection-based authentication sends on its own: handshake legs and resends).
+_SESSION_HOSTS: weakref.WeakKeyDictionary[aiohttp.ClientSession, HostTransport] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _attempt(ctx: SimpleNamespace) -> _Attempt | None:
+    attempt = getattr(ctx, "trace_request_ctx", None)
+    return attempt if isinstance(attempt, _Attempt) else None
+
+
+def _host_of(session: aiohttp.ClientSession, ctx: SimpleNamespace) -> HostTransport | None:
+    attempt = _attempt(ctx)
+    return attempt.host if attempt is not None else _SESSION_HOSTS.get(session)
+
+
+async def _on_create_end(
+    session: aiohttp.ClientSession,
+    ctx: SimpleNamespace,
+    _params: aiohttp.TraceConnectionCreateEndParams,
+) -> None:
+    if (host := _host_of(session, ctx)) is not None:
+        host._count("opened")
+
+
+async def _on_reuseconn(
+    session: aiohttp.ClientSession,
+    ctx: SimpleNamespace,
+    _params: aiohttp.TraceConnectionReuseconnParams,
+) -> None:
+    if (host := _host_of(session, ctx)) is not None:
+        host._count("reused")
+
+
+async def _on_queued_start(
+    _session: aiohttp.ClientSession,
+    ctx: SimpleNamespace,
+    _params: aiohttp.TraceConnectionQueuedStartParams,
+) -> None:
+    if (attempt := _attempt(ctx)) is not None and not attempt.queued:
+        attempt.queued = True
+        attempt.host._conn_queued += 1
+
+
+async def _on_queued_end(
+    _session: aiohttp.ClientSession,
+    ctx: SimpleNamespace,
+    _params: aiohttp.TraceConnectionQueuedEndParams,
+) -> None:
+    if (attempt := _attempt(ctx)) is not None and attempt.queued:
+        attempt.queued = False
+        attempt.host._conn_queued -= 1
+
+
+def make_trace_config() -> aiohttp.TraceConfig:
+    """One TraceConfig, shared by every host of a pool, that counts real TCP connections."""
+    config = aiohttp.TraceConfig()
+    config.on_connection_create_end.append(_on_create_end)
+    config.on_connection_reuseconn.append(_on_reuseconn)
+    config.on_connection_queued_start.append(_on_queued_start)
+    config.on_connection_queued_end.append(_on_queued_end)
+    return config
+
+
+class _BudgetConnector(aiohttp.TCPConnector):
+    """A TCPConnector whose every open TCP connection holds a slot of a pool-wide budget.
+
+    The slot is taken before the socket is opened and given back when the connection is lost,
+    whatever closed it (keep-alive expiry, server, error, session close), so the budget counts
+    exactly the connections that are open.
+    """
+
+    def __init__(self, *, budget: Gate, host: HostTransport, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]  # forwards TCPConnector's own kwargs
+        self._budget = budget
+        self._host = host
+
+    async def _create_connection(
+        self,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109  -- aiohttp's signature, overridden
+    ) -> ResponseHandler:
+        await self._budget.acquire()
+        try:
+            proto = await super()._create_connection(req, traces, timeout)
+        except BaseException:
+            self._budget.release()
+            raise
+        self._host._connections += 1
+        closed = proto.closed
+        if closed is None:  # already lost before we could watch it
+            self._lost(None)
+        else:
+            closed.add_done_callback(self._lost)
+        return proto
+
+    def _lost(self, fut: asyncio.Future[None] | None) -> None:
+        if fut is not None and not fut.cancelled():
+            fut.exception()  # mark retrieved: a reset connection is not an error here
+        self._host._connections -= 1
+        self._budget.release()
+
+
+class HostTransport:
+    """HTTP(S) POSTs to one WS-Man endpoint, through a pooled keep-alive ClientSession.
+
+    Created by :class:`SessionPool`; the pool passes the shared gates and counters.  Every
+    request takes a per-host operation slot, then a pool-wide one, then a connection from the
+    host's connector (whose connections each hold a slot of the pool-wide connection budget).
+
+    With ``auth`` (NTLM, Negotiate or Kerberos) every request goes through
+    :meth:`aiohyperv._auth.ClientAuth.post`, which authenticates each TCP connection once and
+    keeps its security context (and WinRM message encryption over HTTP) with that connection.
+    Basic and certificate authentication are plain request headers and need no ``auth``.
+    """
+
+    def __init__(
+        self,
+        key: HostKey,
+        *,
+        limits: Limits,
+        timeouts: Timeouts,
+        ssl_context: ssl.SSLContext | None,
+        operations: Gate,
+        connection_budget: Gate,
+        trace_config: aiohttp.TraceConfig,
+        totals: Counters,
+        owner: HostOwner,
+        auth: ClientAuth | None = None,
+    ) -> None:
+        self.key = key
+        self.label = key.label
+        self._url = URL(key.endpoint)
+        self._limits = limits
+        self._timeouts = timeouts
+        self._ssl = ssl_context
+        self._ops = Gate(limits.per_host_operations)
+        self._global_ops = operations
+        self._budget = connection_budget
+        self._trace_config = trace_config
+        self._totals = totals
+        self._owner = owner
+        self._auth = auth
+        self._counters = Counters()
+        self._client: aiohttp.ClientSession | None = None
+        self._closed = False
+        self._active = 0  # inside post(), queued or not
+        self._admitted = 0  # holding both operation slots
+        self._conn_queued = 0  # admitted, waiting in the connector for a connection
+        self._connections = 0  # open TCP connections (kept by _BudgetConnector)
+        self.idle_handle: asyncio.TimerHandle | None = None  # owned by the pool
+        self.idle_since = 0.0  # loop time when `active` last dropped to zero
+        self._max_bytes = limits.max_response_bytes
+        self._default_headers = {"Content-Type": SOAP_CONTENT_TYPE}
+
+    def __repr__(self) -> str:
+        return (
+            f"<HostTransport {self.label} connections={self._connections} "
+            f"in_flight={self.in_flight} queued={self.queued}{' closed' if self._closed else ''}>"
+        )
+
+    # -- numbers -----------------------------------------------------------------------------
+
+    def _count(self, name: str) -> None:
+        setattr(self._counters, name, getattr(self._counters, name) + 1)
+        setattr(self._totals, name, getattr(self._totals, name) + 1)
+
+    @property
+    def active(self) -> int:
+        """Requests inside :meth:`post` (in flight or queued)."""
+        return self._active
+
+    @property
+    def in_flight(self) -> int:
+        """Requests that hold a connection (or are opening one)."""
+        return self._admitted - self._conn_queued
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for an operation slot or for a free connection."""
+        return (self._active - self._admitted) + self._conn_queued
+
+    @property
+    def connections(self) -> int:
+        """TCP connections open now."""
+        return self._connections
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def has_client(self) -> bool:
+        """Whether an HTTP session is open (it is created on first request)."""
+        return self._client is not None
+
+    def stats(self) -> HostStats:
+        c = self._counters
+        return HostStats(
+            host=self.label,
+            opened=c.opened,
+            reused=c.reused,
+            requests=c.requests,
+            failed=c.failed,
+            retried=c.retried,
+            connections=self._connections,
+            in_flight=self.in_flight,
+            queued=self.queued,
+        )
+
+    def count_retry(self) -> None:
+        """Record that the session is about to send a request again."""
+        self._count("retried")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _open(self) -> aiohttp.ClientSession:
+        connector = _BudgetConnector(
+            budget=self._budget,
+            host=self,
+            limit=self._limits.per_host_connections,
+            limit_per_host=0,
+            ssl=self._ssl if self._ssl is not None else True,
+            keepalive_timeout=self._limits.keepalive_timeout,
+            ttl_dns_cache=300,
+        )
+        self._client = aiohttp.ClientSession(
+            connector=connector,
+            # The total is enforced around the whole exchange (queueing included) by post().
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                connect=None,
+                sock_connect=self._timeouts.connect,
+                sock_read=self._timeouts.read,
+            ),
+            trace_configs=[self._trace_config],
+            cookie_jar=aiohttp.DummyCookieJar(),
+            raise_for_status=False,
+            **self._session_options(),
+        )
+        _SESSION_HOSTS[self._client] = self
+        logger.debug("opened HTTP session for %s", self.label)
+        return self._client
+
+    def _session_options(self) -> dict[str, Any]:
+        if self._auth is None or not self._auth.connection_based:
+            return {}
+        from .._auth import AuthClientRequest
+
+        return {"request_class": AuthClientRequest}
+
+    async def aclose(self) -> None:
+        """Close the host's connections. Requests still running fail with ``ConnectError``."""
+        self._closed = True
+        await self.close_connections()
+
+    async def close_connections(self) -> None:
+        """Close every connection (idle eviction); the next request reopens lazily."""
+        client, self._client = self._client, None
+        if client is not None:
+            logger.debug("closing HTTP session for %s", self.label)
+            await client.close()
+
+    # -- the request ---------------------------------------------------------------------------
+
+    async def post(
+        self, body: bytes, *, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """POST one envelope and return ``(status, body)``.
+
+        Args:
+            body: The UTF-8 SOAP envelope.
+            headers: Request headers (Content-Type, Authorization); defaults to the SOAP
+                Content-Type only.
+
+        Returns:
+            The HTTP status (2xx, or 400/500 carrying a SOAP envelope) and the body bytes.
+
+        Raises:
+            AuthenticationError: HTTP 401.
+            HTTPStatusError: Any other status that does not carry a SOAP envelope.
+            ConnectError: Connecting failed, TLS failed, or the connection dropped.
+            TransportTimeout: A connect, read or total timeout expired.
+            ProtocolError: The response is larger than MaxEnvelopeSize plus slack, or not HTTP.
+            InvalidOperation: The pool was closed.
+        """
+        if self._closed:
+            raise InvalidOperation(f"the transport for {self.label} is closed", host=self.label)
+        self._active += 1
+        if self._active == 1:
+            self._owner._host_busy(self)
+        attempt = _Attempt(self)
+        try:
+            with map_exceptions(self.label, timeouts=self._timeouts):
+                async with asyncio.timeout(self._timeouts.total):
+                    await self._ops.acquire()
+                    try:
+                        await self._global_ops.acquire()
+                        self._admitted += 1
+                        try:
+                            return await self._exchange(body, headers, attempt)
+                        finally:
+                            self._admitted -= 1
+                            self._global_ops.release()
+                    finally:
+                        self._ops.release()
+        except TransportError:
+            self._count("failed")
+            raise
+        finally:
+            if attempt.queued:  # cancelled while waiting for a connection
+                attempt.queued = False
+                self._conn_queued -= 1
+            self._active -= 1
+            if self._active == 0:
+                self._owner._host_idle(self)
+
+    async def _exchange(
+        self, body: bytes, headers: Mapping[str, str] | None, attempt: _Attempt
+    ) -> tuple[int, bytes]:
+        client = self._client if self._client is not None else self._open()
+        self._count("requests")
+        if self._auth is not None and self._auth.connection_based:
+            reply = await self._auth.post(
+                client,
+                self.key.endpoint,
+                body,
+                headers=headers,
+                max_response_bytes=self._max_bytes,
+            )
+            # A sealed reply's Content-Type is multipart/encrypted; its body is the envelope.
+            ctype = None if reply.sealed else reply.headers.get("Content-Type")
+            return self._classify(reply.status, reply.body, ctype, None)
+        async with client.post(
+            self._url,
+            data=body,
+            headers=headers if headers is not None else self._default_headers,
+            trace_request_ctx=attempt,
+            allow_redirects=False,
+        ) as resp:
+            status = resp.status
+            if status == 401:
+                offered = ", ".join(
+                    v.split(" ", 1)[0] for v in resp.headers.getall("WWW-Authenticate", ())
+                )
+                method = self.key.auth or "no"
+                user = f" for user {self.key.username!r}" if self.key.username else ""
+                resp.close()  # never reuse a connection the server just refused
+                raise AuthenticationError(
+                    f"{self.label} refused {method} authentication{user} (HTTP 401)"
+                    + (f"; it offers: {offered}" if offered else ""),
+                    auth_method=self.key.auth,
+                    host=self.label,
+                )
+            data = await self._read_capped(resp)
+            return self._classify(status, data, resp.content_type, resp.reason)
+
+    def _classify(
+        self, status: int, data: bytes, content_type: str | None, reason: str | None
+    ) -> tuple[int, bytes]:
+        if 200 <= status < 300:
+            return status, data
+        if status in (400, 500) and _looks_like_soap(content_type, data):
+            # A SOAP fault: the protocol core raises the typed WSManFault.
+            return status, data
+        raise HTTPStatusError(
+            f"{self.label} answered HTTP {status} {reason or ''}".rstrip(),
+            status=status,
+            host=self.label,
+        )
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
+        """Read the body, refusing (and dropping the connection) once it passes the cap.
+
+        Content-Length is checked before a byte is read; a chunked or compressed body is read
+        in pieces and abandoned as soon as it grows past the cap, so a runaway or hostile
+        server costs at most ``max_response_bytes`` of memory.
+        """
+        cap = self._max_bytes
+        length = resp.content_length
+        if length is not None and length > cap:
+            resp.close()
+            raise self._oversize(f"declares {length} bytes")
+        if length is not None and "Content-Encoding" not in resp.headers:
+            return await resp.read()
+        buf = bytearray()
+        while chunk := await resp.content.read(_READ_CHUNK):
+            buf += chunk
+            if len(buf) > cap:
+                resp.close()
+                raise self._oversize(f"passed {cap} bytes")
+        return bytes(buf)
+
+    def _oversize(self, what: str) -> ProtocolError:
+        return ProtocolError(
+            f"response from {self.label} {what}, over MaxEnvelopeSize "
+            f"{self._limits.max_envelope_size} plus {self._limits.response_slack} slack; refused",
+            host=self.label,
+        )
+
+
+def _looks_like_soap(content_type: str | None, data: bytes) -> bool:
+    if content_type is not None and "xml" in content_type:
+        return True
+    return data.lstrip()[:1] == b"<"

@@ -1,0 +1,337 @@
+"""``SessionPool``: keep-alive HTTP(S) connections to many hosts, within pool-wide limits.
+
+Bookkeeping happens in synchronous, await-free methods (as in httpcore's connection pool), so a
+cancellation can never interrupt it half-way; I/O such as closing a host runs afterwards, in
+tasks the pool tracks and finishes on :meth:`SessionPool.aclose`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Self
+
+from .._exceptions import ConfigError, InvalidOperation
+from .._log import logger
+from ._gate import Gate
+from ._http import Counters, HostKey, HostStats, HostTransport, make_trace_config
+from ._options import Limits, RetryPolicy, Timeouts, TLSOptions
+from ._tls import ssl_context
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+    from types import TracebackType
+
+    from .._auth import ClientAuth
+    from .._config import ConnectionURI
+    from .._credentials import Credentials
+    from ._session import WSManSession
+
+__all__ = ["PoolStats", "SessionPool"]
+
+# How long aclose() lets background work (Release requests, closes) finish before cancelling it.
+_DRAIN_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolStats:
+    """A snapshot of a pool's counters and gauges.
+
+    Attributes:
+        opened: TCP connections opened so far, over all hosts.
+        reused: Requests sent over an already-open keep-alive connection.
+        requests: HTTP requests sent.
+        failed: Requests that ended in a transport error (each attempt counts).
+        retried: Requests sent again after a retryable failure.
+        hosts: Hosts the pool holds state for now.
+        connections: TCP connections open now.
+        in_flight: Requests holding (or opening) a connection now.
+        queued: Requests waiting for an operation slot or a connection now.
+        background: Pool-owned tasks still running (Release requests, closes).
+    """
+
+    opened: int
+    reused: int
+    requests: int
+    failed: int
+    retried: int
+    hosts: int
+    connections: int
+    in_flight: int
+    queued: int
+    background: int
+
+
+class SessionPool:
+    """Pooled WS-Man sessions for many hosts.
+
+    Hands out a :class:`WSManSession` per URI; the HTTP state behind it is created lazily in
+    the running loop on first use, kept alive while used, and closed after
+    ``limits.idle_host_timeout`` without traffic.  Pool-wide caps bound the open connections
+    and the requests in flight across all hosts; when the connection cap is reached, idle
+    hosts' keep-alive connections are closed (least recently used first) to make room.
+
+    Use it as ``async with SessionPool() as pool:`` or call :meth:`aclose`.
+
+    Args:
+        limits: Per-host and pool-wide caps.
+        timeouts: Connect, read and total timeouts, and the WS-Man OperationTimeout.
+        tls: Certificate verification and client certificate (a URI's ``no_verify=1``
+            turns verification off for that host).
+        retry: When idempotent requests are sent again.
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: Limits | None = None,
+        timeouts: Timeouts | None = None,
+        tls: TLSOptions | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.limits = limits if limits is not None else Limits()
+        self.timeouts = timeouts if timeouts is not None else Timeouts()
+        self.tls = tls if tls is not None else TLSOptions()
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._hosts: OrderedDict[HostKey, HostTransport] = OrderedDict()  # LRU first
+        self._operations = Gate(self.limits.total_operations)
+        self._budget = Gate(self.limits.total_connections, on_wait=self._make_room)
+        self._totals = Counters()
+        self._trace_config = make_trace_config()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._warned_plain_basic: set[str] = set()
+        self._closing = False
+        self._closed = False
+
+    def __repr__(self) -> str:
+        s = self.stats
+        state = " closed" if self._closed else ""
+        return (
+            f"<SessionPool hosts={s.hosts} connections={s.connections} "
+            f"in_flight={s.in_flight} queued={s.queued}{state}>"
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def stats(self) -> PoolStats:
+        """Counters and gauges, summed over hosts."""
+        in_flight = queued = connections = 0
+        for host in self._hosts.values():
+            in_flight += host.in_flight
+            queued += host.queued
+            connections += host.connections
+        # Requests waiting for the pool-wide connection budget look "in flight" to their
+        # host (they hold operation slots); count them as queued here.
+        waiting = self._budget.queued
+        t = self._totals
+        return PoolStats(
+            opened=t.opened,
+            reused=t.reused,
+            requests=t.requests,
+            failed=t.failed,
+            retried=t.retried,
+            hosts=len(self._hosts),
+            connections=max(connections, self._budget.in_use),
+            in_flight=in_flight - waiting,
+            queued=queued + waiting,
+            background=len(self._tasks),
+        )
+
+    def host_stats(self) -> list[HostStats]:
+        """Per-host snapshots, for hosts the pool holds state for now."""
+        return [host.stats() for host in self._hosts.values()]
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def session(self, uri: ConnectionURI, credentials: Credentials | None = None) -> WSManSession:
+        """Return a session for ``uri`` that shares this pool's connections and limits.
+
+        Cheap: nothing is opened until the first request.  Closing the session does not close
+        the pool or the host's connections.
+
+        Raises:
+            ConfigError: The URI asks for an auth method this transport cannot do, or
+                certificate authentication without a client certificate.
+            InvalidOperation: The pool is closed.
+        """
+        from ._session import WSManSession
+
+        return WSManSession(uri, credentials, pool=self)
+
+    def _check_open(self, label: str | None = None) -> None:
+        if self._closing:
+            raise InvalidOperation("the SessionPool is closed", host=label)
+
+    def key_for(
+        self, uri: ConnectionURI, auth: str | None, *, username: str | None = None
+    ) -> HostKey:
+        """The pool key for ``uri``: endpoint, user, auth method and effective TLS options.
+
+        ``username`` (the credentials' user) overrides the URI's: two users of one host never
+        share connections, whose NTLM/Kerberos contexts belong to one user.
+        """
+        tls: TLSOptions | None = None
+        if uri.transport == "https":
+            tls = dataclasses.replace(self.tls, verify=False) if uri.no_verify else self.tls
+        return HostKey(
+            endpoint=uri.endpoint,
+            label=uri.host_label,
+            username=username if username is not None else uri.username,
+            auth=auth,
+            tls=tls,
+        )
+
+    def warn_plain_basic(self, label: str) -> None:
+        """Log, once per host, that Basic credentials will cross the network in the clear."""
+        if label not in self._warned_plain_basic:
+            self._warned_plain_basic.add(label)
+            logger.warning(
+                "Basic authentication to %s over plain HTTP: the password crosses the network "
+                "unencrypted; use HTTPS (port 5986) where you can",
+                label,
+            )
+
+    def host(
+        self, key: HostKey, *, cleanup: bool = False, auth: ClientAuth | None = None
+    ) -> HostTransport:
+        """The transport for ``key``, created on first use (cheap; no I/O).
+
+        ``cleanup`` requests (enumeration Releases) are let through while :meth:`aclose`
+        drains background work.  ``auth`` (connection-based authentication) is used only when
+        the host is created: the connections of one key share one security-context table.
+        """
+        if self._closed or (self._closing and not cleanup):
+            raise InvalidOperation("the SessionPool is closed", host=key.label)
+        host = self._hosts.get(key)
+        if host is None:
+            try:
+                ctx = ssl_context(key.tls) if key.tls is not None else None
+            except ConfigError as exc:
+                raise exc.with_host(key.label) from None
+            host = HostTransport(
+                key,
+                limits=self.limits,
+                timeouts=self.timeouts,
+                ssl_context=ctx,
+                operations=self._operations,
+                connection_budget=self._budget,
+                trace_config=self._trace_config,
+                totals=self._totals,
+                owner=self,
+                auth=auth,
+            )
+            self._hosts[key] = host
+        return host
+
+    # -- host lifecycle (synchronous bookkeeping; I/O goes to tracked tasks) -------------------
+
+    def _host_busy(self, host: HostTransport) -> None:
+        # The idle timer is not cancelled here (that would cost a timer per request); it
+        # checks, when it fires, whether the host has been busy since.
+        if self._hosts.get(host.key) is host:
+            self._hosts.move_to_end(host.key)
+
+    def _host_idle(self, host: HostTransport) -> None:
+        if self._closing or host.closed:
+            return
+        loop = asyncio.get_running_loop()
+        host.idle_since = loop.time()
+        if self._budget.queued and host.has_client:
+            # Someone waits for a connection slot: this host's idle connections are the room.
+            _ = self._spawn(host.close_connections())
+        if host.idle_handle is None:
+            host.idle_handle = loop.call_later(self.limits.idle_host_timeout, self._expire, host)
+
+    def _expire(self, host: HostTransport) -> None:
+        host.idle_handle = None
+        if host.active or self._closing or self._hosts.get(host.key) is not host:
+            return  # busy again (the next idle moment re-arms the timer) or already gone
+        loop = asyncio.get_running_loop()
+        remaining = host.idle_since + self.limits.idle_host_timeout - loop.time()
+        if remaining > 0:  # it was used since the timer was set: wait out the rest
+            host.idle_handle = loop.call_later(remaining, self._expire, host)
+            return
+        del self._hosts[host.key]
+        logger.debug("host %s idle for %ss; closing", host.label, self.limits.idle_host_timeout)
+        _ = self._spawn(host.aclose())
+
+    def _make_room(self) -> None:
+        """Called when a request must wait for the connection budget: close idle hosts."""
+        needed = self._budget.queued
+        for host in list(self._hosts.values()):  # least recently used first
+            if needed <= 0:
+                break
+            if host.active == 0 and host.has_client and host.connections > 0:
+                needed -= host.connections
+                _ = self._spawn(host.close_connections())
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+        """Run ``coro`` as a pool-owned task that :meth:`aclose` waits for."""
+        if self._closed:
+            coro.close()
+            return None
+        return self._spawn(coro)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(_logged(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- teardown ------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Finish background work, then close every host's connections.
+
+        Requests still running when the connections close fail with ``ConnectError``.  Safe to
+        call more than once.
+        """
+        if self._closing:
+            return
+        self._closing = True
+        await asyncio.shield(self._shutdown())
+
+    async def _shutdown(self) -> None:
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=_DRAIN_TIMEOUT)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        hosts = list(self._hosts.values())
+        self._hosts.clear()
+        for host in hosts:
+            if host.idle_handle is not None:
+                host.idle_handle.cancel()
+                host.idle_handle = None
+        await asyncio.gather(*(host.aclose() for host in hosts), return_exceptions=True)
+        # Closing may have scheduled more (a host going idle); finish those too.
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+        self._closed = True
+        logger.debug("session pool closed (%d hosts)", len(hosts))
+
+
+async def _logged(coro: Coroutine[Any, Any, None]) -> None:
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.debug("background transport task failed", exc_info=True)
