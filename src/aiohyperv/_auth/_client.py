@@ -1,0 +1,323 @@
+"""The client side of a connection's NTLM/Negotiate/Kerberos security context, sans-IO.
+
+NTLM, Negotiate and Kerberos authenticate a TCP connection, not a request (MS-WSMV 3.1.4.1),
+and WinRM's message encryption seals with that connection's session key.  A
+:class:`ClientSecurityContext` is therefore made per connection, driven through the handshake
+with the HTTP status and ``WWW-Authenticate`` headers of each leg, and only then can seal and
+unseal bodies.  Nothing here performs I/O; :mod:`aiohyperv._auth._aiohttp_client` wires it to
+aiohttp connections.
+
+A leg, as WinRM clients send it when encryption is required: an empty-bodied ``POST`` with
+``Authorization: Negotiate <token>``.  The server answers 401 with its challenge, then (after the
+last client token) a non-401 status, possibly with a final token for mutual authentication.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Literal
+
+import spnego
+from spnego.channel_bindings import GssChannelBindings
+
+from .._exceptions import AuthenticationError, ConfigError, HTTPStatusError, InvalidOperation
+from ._encryption import (
+    KERBEROS_PROTOCOL,
+    SPNEGO_PROTOCOL,
+    decrypt_message,
+    encrypt_message,
+)
+from ._headers import decode_token, format_token, parse_challenges
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["ClientSecurityContext", "HandshakeState", "SpnegoProtocol"]
+
+SpnegoProtocol = Literal["ntlm", "negotiate", "kerberos"]
+
+# The HTTP scheme and the encryption protocol for each pyspnego protocol.  WinRM takes raw NTLM
+# tokens inside the Negotiate scheme; Kerberos-only uses its own scheme and MIME protocol.
+_SCHEMES: dict[str, str] = {"ntlm": "Negotiate", "negotiate": "Negotiate", "kerberos": "Kerberos"}
+_ENCRYPTION: dict[str, str] = {"Negotiate": SPNEGO_PROTOCOL, "Kerberos": KERBEROS_PROTOCOL}
+
+
+class HandshakeState(enum.Enum):
+    """Where a connection's handshake stands."""
+
+    INITIAL = "initial"  # nothing sent yet
+    SENT = "sent"  # a leg is on the wire; its response has not been seen
+    CONTINUE = "continue"  # the server challenged; the next leg is ready to send
+    ESTABLISHED = "established"  # the server accepted: seal and send
+    FAILED = "failed"  # rejected or broken: this connection must be closed
+
+
+class ClientSecurityContext:
+    """One TCP connection's client security context.
+
+    Args:
+        username: ``user``, ``DOMAIN\\user`` or ``user@REALM``.
+        password: The password (never shown in repr, logs or errors).
+        hostname: The server host name; Kerberos builds the SPN ``HTTP/<hostname>`` from it.
+        protocol: ``"negotiate"`` (Kerberos if available, else NTLM), ``"ntlm"`` or
+            ``"kerberos"``.
+        service: The SPN service class.
+        channel_bindings: RFC 5929 ``tls-server-end-point`` data of the HTTPS server certificate
+            (see :func:`~aiohyperv._auth._certs.channel_binding_data`), or None over HTTP.
+        encrypt: Whether bodies will be sealed (HTTP).  Over HTTPS TLS protects them instead.
+
+    Raises:
+        ConfigError: The protocol is not available on this machine (Kerberos without GSSAPI).
+    """
+
+    __slots__ = (
+        "_ctx",
+        "_encrypt",
+        "_protocol",
+        "_scheme",
+        "_state",
+        "_token",
+        "_username",
+        "legs",
+    )
+
+    def __init__(
+        self,
+        *,
+        username: str,
+        password: str,
+        hostname: str,
+        protocol: SpnegoProtocol = "negotiate",
+        service: str = "HTTP",
+        channel_bindings: bytes | None = None,
+        encrypt: bool = True,
+    ) -> None:
+        if protocol not in _SCHEMES:
+            raise ConfigError(f"unknown authentication protocol {protocol!r}")
+        self._protocol = protocol
+        self._scheme = _SCHEMES[protocol]
+        self._username = username
+        self._encrypt = encrypt
+        self._state = HandshakeState.INITIAL
+        self._token: bytes | None = None
+        self.legs = 0
+        bindings = (
+            GssChannelBindings(application_data=channel_bindings) if channel_bindings else None
+        )
+        options = (
+            spnego.NegotiateOptions.wrapping_winrm if encrypt else spnego.NegotiateOptions.none
+        )
+        try:
+            self._ctx = spnego.client(
+                username,
+                password,
+                hostname=hostname,
+                service=service,
+                channel_bindings=bindings,
+                protocol=protocol,
+                options=options,
+            )
+        except Exception as exc:  # FeatureMissingError, SpnegoError, ValueError...
+            raise ConfigError(
+                f"{protocol} authentication is not available for {username!r}: "
+                f"{type(exc).__name__}: {_reason(exc)}"
+            ) from None
+
+    def __repr__(self) -> str:
+        return (
+            f"<ClientSecurityContext {self._protocol} user={self._username!r} "
+            f"state={self._state.value} legs={self.legs}>"
+        )
+
+    @property
+    def state(self) -> HandshakeState:
+        """Where the handshake stands."""
+        return self._state
+
+    @property
+    def established(self) -> bool:
+        """True once the server accepted the last leg: the connection may carry messages."""
+        return self._state is HandshakeState.ESTABLISHED
+
+    @property
+    def encrypt(self) -> bool:
+        """Whether this connection seals bodies."""
+        return self._encrypt
+
+    @property
+    def scheme(self) -> str:
+        """The HTTP authentication scheme used on the wire (``Negotiate`` or ``Kerberos``)."""
+        return self._scheme
+
+    @property
+    def encryption_protocol(self) -> str:
+        """The ``protocol=`` of ``multipart/encrypted`` bodies on this connection."""
+        return _ENCRYPTION[self._scheme]
+
+    @property
+    def negotiated_protocol(self) -> str | None:
+        """``"ntlm"`` or ``"kerberos"`` once known."""
+        try:
+            return str(self._ctx.negotiated_protocol)
+        except Exception:
+            return None
+
+    def next_header(self) -> str:
+        """The ``Authorization`` value of the next leg; the leg is then considered sent.
+
+        Raises:
+            InvalidOperation: No leg is due (a response is awaited, or the context is
+                established or failed).
+        """
+        if self._state is HandshakeState.INITIAL:
+            token = self._step(None)
+            if token is None:
+                self._fail()
+                raise AuthenticationError(
+                    f"{self._protocol} produced no initial token", auth_method=self._protocol
+                )
+        elif self._state is HandshakeState.CONTINUE and self._token is not None:
+            token = self._token
+            self._token = None
+        else:
+            raise InvalidOperation(f"no handshake leg is due in state {self._state.value}")
+        self._state = HandshakeState.SENT
+        self.legs += 1
+        return format_token(self._scheme, token)
+
+    def receive(self, status: int, www_authenticate: Iterable[str]) -> bool:
+        """Feed the response to the leg just sent.
+
+        Args:
+            status: The HTTP status of the response.
+            www_authenticate: Its ``WWW-Authenticate`` header values.
+
+        Returns:
+            True when the context is now established, False when another leg is due
+            (:meth:`next_header`).
+
+        Raises:
+            AuthenticationError: The server rejected the credentials (or offers no scheme we
+                speak).  The context is failed: close the connection.
+            HTTPStatusError: The server answered the handshake with an unrelated error status.
+            InvalidOperation: No leg was outstanding.
+        """
+        if self._state is not HandshakeState.SENT:
+            raise InvalidOperation(f"no handshake leg is outstanding in state {self._state.value}")
+        in_token: bytes | None = None
+        offered: list[str] = []
+        for scheme, rest in parse_challenges(www_authenticate):
+            offered.append(scheme)
+            if scheme.lower() == self._scheme.lower() and rest:
+                in_token = decode_token(rest)
+        if status == 401:
+            if in_token is None or self._ctx.complete:
+                self._fail()
+                if self._scheme.lower() not in (s.lower() for s in offered):
+                    raise AuthenticationError(
+                        f"the server does not offer {self._scheme} authentication "
+                        f"(offers: {', '.join(offered) or 'nothing'})",
+                        auth_method=self._protocol,
+                    )
+                raise AuthenticationError(
+                    f"the server rejected the {self._protocol} credentials of {self._username!r}",
+                    auth_method=self._protocol,
+                )
+            out = self._step(in_token)
+            if out is None:
+                self._fail()
+                raise AuthenticationError(
+                    f"{self._protocol} handshake ended without a reply to the server's challenge",
+                    auth_method=self._protocol,
+                )
+            self._token = out
+            self._state = HandshakeState.CONTINUE
+            return False
+        if status >= 400 and not self._ctx.complete:
+            self._fail()
+            raise HTTPStatusError(
+                f"the server answered the {self._protocol} handshake with HTTP {status}",
+                status=status,
+            )
+        if in_token is not None and not self._ctx.complete:
+            # Mutual authentication: SPNEGO's mechListMIC or Kerberos AP-REP.
+            if self._step(in_token) is not None:
+                self._fail()
+                raise AuthenticationError(
+                    f"{self._protocol} wants another leg after the server accepted",
+                    auth_method=self._protocol,
+                )
+        if not self._ctx.complete:
+            self._fail()
+            raise AuthenticationError(
+                f"the server accepted before the {self._protocol} handshake was complete",
+                auth_method=self._protocol,
+            )
+        self._state = HandshakeState.ESTABLISHED
+        return True
+
+    def wrap(self, body: bytes) -> tuple[str, bytes]:
+        """Seal a SOAP body: ``(content_type, payload)``.
+
+        Raises:
+            InvalidOperation: The context is not established (a sealed message must never go
+                on a connection that was not authenticated) or this connection does not seal.
+        """
+        if self._state is not HandshakeState.ESTABLISHED:
+            raise InvalidOperation(
+                f"cannot seal a message before the security context is established "
+                f"(state {self._state.value})"
+            )
+        if not self._encrypt:
+            raise InvalidOperation("this connection was not set up for message encryption")
+        try:
+            return encrypt_message(self._ctx, body, protocol=self.encryption_protocol)
+        except Exception:
+            self._fail()
+            raise
+
+    def unwrap(self, content_type: str | None, payload: bytes) -> bytes:
+        """Check and unseal a response body.
+
+        Raises:
+            ProtocolError: The framing or signature is wrong; the context is failed, because
+                NTLM's sealing state has moved on and can no longer match the server's.
+            InvalidOperation: The context is not established.
+        """
+        if self._state is not HandshakeState.ESTABLISHED:
+            raise InvalidOperation(
+                f"cannot unseal a message before the security context is established "
+                f"(state {self._state.value})"
+            )
+        try:
+            return decrypt_message(
+                self._ctx, content_type, payload, protocol=self.encryption_protocol
+            )
+        except Exception:
+            self._fail()
+            raise
+
+    def fail(self) -> None:
+        """Mark the context unusable (its connection is being dropped or desynchronised)."""
+        self._fail()
+
+    def _fail(self) -> None:
+        self._state = HandshakeState.FAILED
+        self._token = None
+
+    def _step(self, in_token: bytes | None) -> bytes | None:
+        try:
+            out = self._ctx.step(in_token)
+        except Exception as exc:
+            self._fail()
+            raise AuthenticationError(
+                f"{self._protocol} handshake failed: {type(exc).__name__}: {_reason(exc)}",
+                auth_method=self._protocol,
+            ) from None
+        return bytes(out) if out is not None else None
+
+
+def _reason(exc: BaseException) -> str:
+    # pyspnego messages name the failing step; they never include the password.  Keep them short.
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text[:200]
