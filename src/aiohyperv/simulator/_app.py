@@ -1,0 +1,614 @@
+"""The WinRM endpoint: an aiohttp application answering ``POST /wsman`` like a Hyper-V host.
+
+HTTP behaviour follows Windows (HTTP.sys + WinRM):
+
+* ``/wsman`` only (anything else 404), ``POST`` only (405);
+* authentication is WinRM's (:mod:`aiohyperv._auth`'s middleware, set up per host by
+  ``_security``): a request without credentials gets 401 with ``WWW-Authenticate: Negotiate``
+  and, where the host allows Basic, ``Basic realm="WSMAN"`` (two headers, in that order);
+  NTLM through ``Negotiate`` authenticates the TCP connection, and over HTTP its messages may
+  come sealed with WinRM message encryption (``multipart/encrypted``), the answers then going
+  back sealed; a host with ``allow_unencrypted=False`` refuses plaintext bodies over HTTP with
+  401; client certificates mapped to the host's account work over HTTPS;
+* the body must be ``application/soap+xml`` (else 415), unless it came sealed;
+* SOAP faults come with HTTP 500 and ``Content-Type: application/soap+xml;charset=UTF-8``,
+  shaped like ``wsman-samples/02`` and ``/03``; every response says
+  ``Server: Microsoft-HTTPAPI/2.0``.
+
+One application can serve many hosts: the :class:`HostRouter` in the app (``ROUTER_KEY``) picks
+the host by the local address and port the request arrived on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from aiohyperv._auth import AUTH_INFO, seal_body
+from aiohyperv._exceptions import ProtocolError
+from aiohyperv.simulator._host import EnumerationContext, SimulatedHost
+from aiohyperv.simulator._instance import Instance, Ref, to_cim
+from aiohyperv.simulator._methods import MethodFault, invoke
+from aiohyperv.simulator._providers import find_instances, served_namespaces
+from aiohyperv.simulator._schema import SCHEMAS, ClassDef
+from aiohyperv.simulator._security import HOST_KEY, HostAuth, challenge_headers
+from aiohyperv.simulator._wql import Associators, WQLError, execute, parse_wql
+from aiohyperv.wsman import (
+    ASSOCIATION_DIALECT,
+    SELECTOR_DIALECT,
+    WQL_DIALECT,
+    Action,
+    EnumerationMode,
+    Request,
+    build_enumerate_response,
+    build_fault,
+    build_identify_response,
+    build_invoke_response,
+    build_pull_response,
+    build_response,
+    parse_enumerate_request,
+    parse_invoke_request,
+    parse_pull_request,
+    parse_release_request,
+    parse_request,
+    split_resource_uri,
+)
+from aiohyperv.wsman._items import serialize_instance
+
+if TYPE_CHECKING:
+    from aiohttp.typedefs import Handler
+
+    from aiohyperv.cim import CimInstance
+    from aiohyperv.wsman import Filter
+
+__all__ = ["AUTH_KEY", "ROUTER_KEY", "HostRouter", "make_app"]
+
+logger = logging.getLogger("aiohyperv.simulator")
+
+SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
+_SERVER = "Microsoft-HTTPAPI/2.0"
+_WMI_PROVIDER = "WMI Provider"
+_WMI_PROVIDER_PATH = "%systemroot%\\system32\\WsmWmiPl.dll"
+_FAULT_DETAIL = "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/"
+
+
+class HostRouter:
+    """Which simulated host answers a request: by the local (address, port) it arrived on."""
+
+    def __init__(self, default: SimulatedHost | None = None) -> None:
+        self.default = default
+        self._by_endpoint: dict[tuple[str, int], SimulatedHost] = {}
+
+    def add(self, address: str, port: int, host: SimulatedHost) -> None:
+        """Serve ``host`` on ``address:port``."""
+        self._by_endpoint[(address, port)] = host
+
+    def host_for(self, request: web.Request) -> SimulatedHost | None:
+        """The host for this request's local endpoint (or the default host)."""
+        transport = request.transport
+        if transport is not None and self._by_endpoint:
+            sockname = transport.get_extra_info("sockname")
+            if sockname:
+                host = self._by_endpoint.get((sockname[0], sockname[1]))
+                if host is not None:
+                    return host
+        return self.default
+
+
+ROUTER_KEY = web.AppKey("aiohyperv_simulator_router", HostRouter)
+AUTH_KEY = web.AppKey("aiohyperv_simulator_auth", HostAuth)
+
+
+def make_app(
+    host: SimulatedHost | None = None,
+    *,
+    router: HostRouter | None = None,
+    server_certificate: bytes | None = None,
+) -> web.Application:
+    """An aiohttp application serving one simulated host (or a fleet, through ``router``).
+
+    Args:
+        host: the host to serve on every address the app listens on.
+        router: a router mapping local endpoints to hosts (what :class:`SimulatorServer` uses).
+        server_certificate: DER of the TLS certificate the app is served with, if HTTPS and
+            known: NTLM over HTTPS then requires a channel binding token that matches it
+            (Windows' Extended Protection).  None: bindings are not checked.
+
+    Example:
+        Under pytest-aiohttp, ``server = await aiohttp_server(make_app(host))`` and then
+        ``http://127.0.0.1:{server.port}/wsman``.
+    """
+    if router is None:
+        if host is None:
+            raise ValueError("make_app needs a host or a router")
+        router = HostRouter(host)
+    # Outermost first: find the host (and apply listener faults), then authenticate.
+    app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[_listener, _authenticate])
+    app[ROUTER_KEY] = router
+    auth = HostAuth(server_certificate=server_certificate)
+    app[AUTH_KEY] = auth
+    app.router.add_route("*", "/{tail:.*}", _handle)
+    app.on_response_prepare.append(_server_header)
+    app.on_cleanup.append(_close_auth)
+    return app
+
+
+# --- HTTP layer -----------------------------------------------------------------------------------
+async def _server_header(_request: web.Request, response: web.StreamResponse) -> None:
+    # Every answer, the auth middleware's 401s included, comes from HTTP.sys.
+    response.headers["Server"] = _SERVER
+
+
+async def _close_auth(app: web.Application) -> None:
+    app[AUTH_KEY].close()
+
+
+@web.middleware
+async def _listener(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """What happens before authentication: routing to a host, listener faults, 404/405."""
+    if request.path.rstrip("/").lower() != "/wsman":
+        return web.Response(status=404)
+    host = request.app[ROUTER_KEY].host_for(request)
+    if host is None:
+        return web.Response(status=404)
+    faults = host.faults
+    if faults.refuse_connections and request.transport is not None:
+        # The listener cannot be closed from here: drop the connection instead.
+        request.transport.abort()
+        return web.Response(status=503)
+    delay = faults.latency + (host.fault_rng.uniform(0, faults.jitter) if faults.jitter else 0)
+    if delay > 0:
+        await asyncio.sleep(delay)
+    if request.method != "POST":
+        return web.Response(status=405, headers={"Allow": "POST"})
+    request[HOST_KEY] = host
+    return await handler(request)
+
+
+@web.middleware
+async def _authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    return await request.app[AUTH_KEY].handle(request, handler)
+
+
+def _unauthorized(host: SimulatedHost) -> web.Response:
+    resp = web.Response(status=401)
+    for name, value in challenge_headers(host):
+        resp.headers.add(name, value)
+    return resp
+
+
+async def _handle(request: web.Request) -> web.StreamResponse:
+    host = request[HOST_KEY]
+    # The auth middleware lets a request through without AUTH_INFO only when it is an
+    # anonymous Identify (``WSMANIDENTIFY: unauthenticated`` and no Authorization header).
+    info = request.get(AUTH_INFO)
+    if info is not None and host.faults.unauthorized:
+        logger.debug("simulator %s: forced 401 for %s", host.spec.name, request.remote)
+        return _unauthorized(host)
+    if info is None or not info.sealed:
+        # A sealed body travels as multipart/encrypted; the SOAP type is inside the seal.
+        content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type != "application/soap+xml":
+            return web.Response(status=415)
+    data = await request.read()
+    status, body = _dispatch(host, data, authenticated=info is not None)
+    return await _send(request, host, status, body)
+
+
+async def _send(
+    request: web.Request, host: SimulatedHost, status: int, body: bytes
+) -> web.StreamResponse:
+    faults = host.faults
+    rng = host.fault_rng
+    if status == 200 and faults.bad_xml_rate and rng.random() < faults.bad_xml_rate:
+        body = body[: max(1, len(body) // 2)]
+    reset = bool(faults.reset_rate) and rng.random() < faults.reset_rate
+    if not reset and faults.slow_body <= 0:
+        # Sealed by the auth middleware if the request came sealed.
+        return web.Response(status=status, body=body, headers={"Content-Type": SOAP_CONTENT_TYPE})
+    # Streamed: seal here, once, just before writing (sealing advances the NTLM sequence).
+    content_type, body = seal_body(request, body)
+    resp = web.StreamResponse(status=status, headers={"Content-Type": content_type})
+    resp.content_length = len(body)
+    await resp.prepare(request)
+    if reset:
+        await resp.write(body[: len(body) // 2])
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        raise asyncio.CancelledError  # aiohttp drops the half-written response quietly
+    chunks = 10
+    step = max(1, -(-len(body) // chunks))
+    for start in range(0, len(body), step):
+        await resp.write(body[start : start + step])
+        await asyncio.sleep(faults.slow_body / chunks)
+    await resp.write_eof()
+    return resp
+
+
+# --- faults ---------------------------------------------------------------------------------------
+class _Fault(Exception):
+    """A SOAP fault to answer with (HTTP 500)."""
+
+    def __init__(
+        self,
+        code: str,
+        subcode: str,
+        reason: str,
+        wsman_code: int,
+        *,
+        fault_detail: str | None = None,
+        wmi_message: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.subcode = subcode
+        self.reason = reason
+        self.wsman_code = wsman_code
+        self.fault_detail = fault_detail
+        self.wmi_message = wmi_message
+
+    def render(self, host: SimulatedHost, relates_to: str | None) -> bytes:
+        wmi = self.wmi_message is not None
+        return build_fault(
+            code=self.code,
+            subcode=self.subcode,
+            reason=self.reason,
+            wsman_code=self.wsman_code,
+            machine=f"{host.dns_name}.{host.domain}",
+            fault_detail=self.fault_detail,
+            relates_to=relates_to,
+            provider=_WMI_PROVIDER if wmi else None,
+            provider_path=_WMI_PROVIDER_PATH if wmi else None,
+            inner_message=self.wmi_message,
+        )
+
+
+def _invalid_selectors(detail: str) -> _Fault:
+    return _Fault(
+        "Sender",
+        "w:InvalidSelectors",
+        "The WS-Management service cannot process the request because the request contained "
+        "invalid selectors for the resource. ",
+        2150858843,
+        fault_detail=_FAULT_DETAIL + detail,
+    )
+
+
+def _not_singleton() -> _Fault:
+    message = (
+        "The WinRM client cannot process the request. The resource URI is not valid: it does "
+        "not contain keys, but the class selected is not a singleton. To access an instance "
+        "which is not a singleton, keys must be provided. Use the following command to get more "
+        'information in how to construct a resource URI: "winrm help uris". '
+    )
+    return _Fault("Sender", "w:InvalidSelectors", message, 2150859002, wmi_message=message)
+
+
+def _wql_fault(exc: WQLError) -> _Fault:
+    return _Fault(
+        "Sender",
+        "w:CannotProcessFilter",
+        "The data source could not process the filter. The filter might be missing or it might "
+        "be invalid. Change the filter and try the request again. ",
+        exc.code,
+        wmi_message=f"The WS-Management service cannot process the request. The WQL query is "
+        f"invalid: {exc.message}. ",
+    )
+
+
+def _schema_fault(detail: str) -> _Fault:
+    return _Fault(
+        "Sender",
+        "w:SchemaValidationError",
+        "The SOAP XML in the message does not match the corresponding XML schema definition. "
+        f"Change the XML and retry. ({detail})",
+        2150858817,
+    )
+
+
+def _no_class(namespace: str, class_name: str) -> _Fault:
+    message = (
+        f"The WS-Management service cannot process the request. The class {class_name} does not "
+        f"exist in the {namespace} namespace. "
+    )
+    return _Fault("Sender", "w:DestinationUnreachable", message, 2150858752, wmi_message=message)
+
+
+def _internal_error() -> _Fault:
+    return _Fault("Receiver", "w:InternalError", "An internal error occurred. ", 2150858773)
+
+
+_INVALID_CONTEXT = _Fault(
+    "Receiver",
+    "n:InvalidEnumerationContext",
+    "The WS-Management service cannot process the request because the enumeration context "
+    "supplied in the message is not valid. The enumeration may have been completed, or the "
+    "context may have expired. ",
+    2150858767,
+)
+_TIMED_OUT = _Fault(
+    "Receiver",
+    "w:TimedOut",
+    "The WS-Management service cannot complete the operation within the time specified in "
+    "OperationTimeout.  ",
+    2150858793,
+)
+_NOT_CAPABLE = _Fault(
+    "Receiver",
+    "w:ActionNotSupported",
+    "The action is not supported by the service. ",
+    2147749924,
+    wmi_message="Provider is not capable of the attempted operation ",
+)
+
+
+# --- dispatch -------------------------------------------------------------------------------------
+def _dispatch(host: SimulatedHost, data: bytes, *, authenticated: bool) -> tuple[int, bytes]:
+    relates_to: str | None = None
+    try:
+        try:
+            req = parse_request(data)
+        except ProtocolError as exc:
+            raise _schema_fault(str(exc)) from None
+        relates_to = req.message_id
+        if req.action == Action.IDENTIFY:
+            return 200, _identify(host, authenticated=authenticated)
+        if not authenticated:
+            raise _schema_fault("only Identify may be sent without credentials")
+        faults = host.faults
+        if faults.fault_rate and host.fault_rng.random() < faults.fault_rate:
+            raise _internal_error()
+        return 200, _operation(host, req)
+    except _Fault as fault:
+        logger.debug("simulator %s: fault %s", host.spec.name, fault.subcode)
+        return 500, fault.render(host, relates_to)
+
+
+def _identify(host: SimulatedHost, *, authenticated: bool) -> bytes:
+    os_ = host.os
+    version = f"OS: {os_.version} SP: {os_.service_pack}.0 Stack: {os_.stack}"
+    # Windows hides its version from anonymous Identify (WSMANIDENTIFY: unauthenticated).
+    return build_identify_response(
+        product_version=version if authenticated else f"OS: 0.0.0 SP: 0.0 Stack: {os_.stack}"
+    )
+
+
+def _operation(host: SimulatedHost, req: Request) -> bytes:
+    action = req.action
+    if action == Action.GET:
+        return _get(host, req)
+    if action == Action.ENUMERATE:
+        return _enumerate(host, req)
+    if action == Action.PULL:
+        return _pull(host, req)
+    if action == Action.RELEASE:
+        return _release(host, req)
+    if action in (Action.PUT, Action.CREATE, Action.DELETE):
+        _resolve_class(host, req)
+        raise _NOT_CAPABLE
+    if req.resource_uri and action.startswith(req.resource_uri + "/"):
+        return _invoke(host, req)
+    raise _Fault(
+        "Sender",
+        "a:ActionNotSupported",
+        "The action is not supported by the service. ",
+        2150858771,
+    )
+
+
+def _resolve_class(
+    host: SimulatedHost, req: Request, *, wildcard: bool = False
+) -> tuple[str, ClassDef | None]:
+    if not req.resource_uri:
+        raise _schema_fault("the request has no w:ResourceURI")
+    try:
+        namespace, class_name = split_resource_uri(req.resource_uri)
+    except ValueError:
+        raise _Fault(
+            "Sender",
+            "w:DestinationUnreachable",
+            "The WS-Management service cannot process the request. The resource URI is not valid. ",
+            2150858752,
+        ) from None
+    if namespace not in served_namespaces(host):
+        raise _no_class(namespace, class_name)
+    if class_name == "*":
+        if not wildcard:
+            raise _invalid_selectors("InsufficientSelectors")
+        return namespace, None
+    cls = SCHEMAS[namespace].get(class_name)
+    if cls is None:
+        raise _no_class(namespace, class_name)
+    return namespace, cls
+
+
+def _target(host: SimulatedHost, req: Request) -> Instance:
+    namespace, cls = _resolve_class(host, req)
+    assert cls is not None
+    selectors = dict(req.selectors)
+    cim_ns = selectors.pop("__cimnamespace", None)
+    if cim_ns is not None and cim_ns.replace("\\", "/").strip("/").lower() != namespace.lower():
+        raise _invalid_selectors("InvalidValue")
+    if not selectors:
+        raise _not_singleton()
+    keys = {k.lower() for k in cls.keys}
+    if any(name.lower() not in keys for name in selectors):
+        raise _invalid_selectors("UnexpectedSelectors")
+    found = find_instances(host, namespace, cls.name, selectors)
+    if len(found) != 1:
+        raise _invalid_selectors("InvalidValue" if not found else "InsufficientSelectors")
+    return found[0]
+
+
+def _get(host: SimulatedHost, req: Request) -> bytes:
+    inst = _target(host, req)
+    return build_response(
+        Action.GET_RESPONSE, relates_to=req.message_id, body=serialize_instance(to_cim(inst))
+    )
+
+
+def _query(
+    host: SimulatedHost, namespace: str, cls: ClassDef | None, filt: Filter | None
+) -> tuple[list[Instance], frozenset[str] | None]:
+    if filt is None:
+        if cls is None:
+            raise _wql_fault(WQLError("enumerating the * resource URI needs a filter"))
+        return execute(host, namespace, parse_wql(f"SELECT * FROM {cls.name}"))
+    if filt.dialect == WQL_DIALECT:
+        return execute(host, namespace, parse_wql(filt.query or ""))
+    if filt.dialect == SELECTOR_DIALECT and cls is not None:
+        return find_instances(host, namespace, cls.name, dict(filt.selectors or {})), None
+    if filt.dialect == ASSOCIATION_DIALECT and filt.association is not None:
+        assoc = filt.association
+        epr = assoc.object
+        try:
+            obj_ns, obj_class = split_resource_uri(epr.resource_uri)
+        except ValueError:
+            raise WQLError("the association filter names no WMI object") from None
+        keys = {k: v for k, v in epr.selectors if k != "__cimnamespace"}
+        path = Ref.make(obj_ns, obj_class, keys).path(host.computer_name)
+        query = Associators(
+            path=path,
+            references=assoc.references,
+            assoc_class=assoc.association_class,
+            result_class=assoc.result_class,
+            role=assoc.role,
+            result_role=assoc.result_role,
+        )
+        return execute(host, namespace, query)
+    raise _Fault(
+        "Sender",
+        "n:FilterDialectRequestedUnavailable",
+        "The requested filtering dialect is not supported. ",
+        2150858781,
+    )
+
+
+def _items(
+    instances: list[Instance], mode: EnumerationMode, projection: frozenset[str] | None
+) -> list[CimInstance]:
+    out: list[CimInstance] = []
+    for inst in instances:
+        item = to_cim(inst, only=projection)
+        if mode is not EnumerationMode.OBJECTS:
+            item.epr = inst.ref().epr()
+        out.append(item)
+    return out
+
+
+def _enumerate(host: SimulatedHost, req: Request) -> bytes:
+    namespace, cls = _resolve_class(host, req, wildcard=True)
+    try:
+        options = parse_enumerate_request(req)
+    except ProtocolError as exc:
+        raise _schema_fault(str(exc)) from None
+    try:
+        found, projection = _query(host, namespace, cls, options.filter)
+    except WQLError as exc:
+        raise _wql_fault(exc) from None
+    ctx = EnumerationContext(
+        items=found, mode=options.mode.value, projection=projection, last_used=host.now()
+    )
+    if not options.optimize:
+        context = host.open_context(ctx)
+        return build_enumerate_response(
+            None, context=context, end_of_sequence=False, relates_to=req.message_id
+        )
+    return _batch(host, req, ctx, options.max_elements or 1, first=True)
+
+
+def _batch(
+    host: SimulatedHost,
+    req: Request,
+    ctx: EnumerationContext,
+    max_elements: int,
+    *,
+    first: bool,
+    context_id: str | None = None,
+) -> bytes:
+    """The next batch of an enumeration, as an optimized EnumerateResponse or a PullResponse."""
+    mode = EnumerationMode(ctx.mode)
+    limit = req.max_envelope_size
+    builder = build_enumerate_response if first else build_pull_response
+    count = min(max_elements, len(ctx.items) - ctx.position)
+    while True:
+        done = ctx.position + count >= len(ctx.items)
+        if not done and context_id is None:
+            context_id = host.open_context(ctx)
+        items = _items(ctx.items[ctx.position : ctx.position + count], mode, ctx.projection)
+        body = builder(
+            items, context=context_id, end_of_sequence=done, relates_to=req.message_id, mode=mode
+        )
+        if limit is None or len(body) <= limit or count <= 1:
+            break
+        count = max(1, count // 2)  # Windows sends fewer items rather than exceed the limit
+    if limit is not None and len(body) > limit:
+        raise _Fault(
+            "Sender",
+            "w:EncodingLimit",
+            "The response that the WS-Management service computed exceeds the maximum envelope "
+            "size that is allowed. ",
+            2150858755,
+        )
+    ctx.position += count
+    if done and context_id is not None:
+        host.contexts.pop(context_id, None)
+    return body
+
+
+def _pull(host: SimulatedHost, req: Request) -> bytes:
+    try:
+        context_id, max_elements = parse_pull_request(req)
+    except ProtocolError as exc:
+        raise _schema_fault(str(exc)) from None
+    ctx = host.take_context(context_id)
+    if ctx is None:
+        raise _INVALID_CONTEXT
+    faults = host.faults
+    if faults.pull_timeouts > 0:
+        faults.pull_timeouts -= 1
+        raise _TIMED_OUT
+    if faults.pull_timeout_rate and host.fault_rng.random() < faults.pull_timeout_rate:
+        raise _TIMED_OUT
+    return _batch(host, req, ctx, max_elements or 1, first=False, context_id=context_id)
+
+
+def _release(host: SimulatedHost, req: Request) -> bytes:
+    try:
+        context_id = parse_release_request(req)
+    except ProtocolError as exc:
+        raise _schema_fault(str(exc)) from None
+    if host.contexts.pop(context_id, None) is None:
+        raise _INVALID_CONTEXT
+    return build_response(Action.RELEASE_RESPONSE, relates_to=req.message_id, body=None)
+
+
+def _invoke(host: SimulatedHost, req: Request) -> bytes:
+    target = _target(host, req)
+    try:
+        method, args = parse_invoke_request(req)
+    except ProtocolError as exc:
+        raise _schema_fault(str(exc)) from None
+    try:
+        result = invoke(host, target, method, args)
+    except MethodFault as exc:
+        raise _Fault(
+            "Sender",
+            "w:InvalidParameter",
+            "The parameter is incorrect. ",
+            exc.code,
+            wmi_message=f"{exc.message} ",
+        ) from None
+    logger.debug("simulator %s: %s -> %s", host.spec.name, method, result.return_value)
+    assert req.resource_uri is not None
+    return build_invoke_response(
+        req.resource_uri,
+        method,
+        return_value=result.return_value,
+        outputs=result.outputs,
+        relates_to=req.message_id,
+    )

@@ -1,0 +1,180 @@
+"""``aiohyperv simulate``: serve a simulated fleet until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+from aiohyperv._auth import CertificateMapping
+from aiohyperv._exceptions import ConfigError
+from aiohyperv.simulator._host import AUTH_DEFAULTS
+from aiohyperv.simulator._server import SimulatorServer, generate_fleet
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["build_parser", "cli_main"]
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The ``simulate`` options (pass a subparser to add them to a larger CLI)."""
+    parser = parser or argparse.ArgumentParser(
+        prog="aiohyperv simulate",
+        description="Serve simulated Hyper-V hosts over WS-Management until interrupted.",
+    )
+    parser.add_argument("--hosts", type=int, default=1, help="number of hosts (default 1)")
+    parser.add_argument("--vms", type=int, default=5, help="VMs per host (default 5)")
+    parser.add_argument("--listen", default="127.0.0.1", help="address (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="first port; host i uses port+i (default: free ports)"
+    )
+    parser.add_argument("--transport", choices=("http", "https"), default="http")
+    parser.add_argument("--username", default="admin")
+    parser.add_argument(
+        "--password",
+        default="secret",
+        help="the account's password, for Basic and NTLM (default: secret)",
+    )
+    auth = parser.add_argument_group(
+        "authentication",
+        "What each host's WinRM listener accepts.  NTLM (through Negotiate, sealed with "
+        "WinRM message encryption over HTTP) is always on.",
+    )
+    auth.add_argument(
+        "--auth-defaults",
+        choices=tuple(AUTH_DEFAULTS),
+        default="lab",
+        help="lab (default): Basic and unencrypted HTTP bodies accepted; windows: like a "
+        "fresh Windows Server, both refused (NTLM with message encryption or HTTPS needed)",
+    )
+    auth.add_argument(
+        "--no-basic",
+        dest="allow_basic",
+        action="store_false",
+        default=None,
+        help="refuse Basic authentication (Service/Auth/Basic=false)",
+    )
+    auth.add_argument(
+        "--no-unencrypted",
+        dest="allow_unencrypted",
+        action="store_false",
+        default=None,
+        help="refuse plaintext bodies over HTTP (Service/AllowUnencrypted=false)",
+    )
+    auth.add_argument(
+        "--client-ca",
+        metavar="PEM",
+        help="HTTPS: ask for client certificates issued by this CA (certificate auth)",
+    )
+    auth.add_argument(
+        "--map-cert",
+        metavar="SUBJECT",
+        action="append",
+        default=[],
+        help="HTTPS: map client certificates with this UPN, e-mail or CN ('*': any verified "
+        "certificate) to --username; repeatable; needs --client-ca",
+    )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="added latency per request, milliseconds"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="generation seed (default 0)")
+    parser.add_argument(
+        "--job-ms", type=float, default=100.0, help="simulated job duration (default 100 ms)"
+    )
+    return parser
+
+
+def _accepted(allow_basic: bool, allow_unencrypted: bool, https: bool, certs: bool) -> str:
+    methods = ["Negotiate (NTLM)"]
+    if allow_basic:
+        methods.append("Basic")
+    if certs:
+        methods.append("client certificates")
+    text = "auth: " + ", ".join(methods)
+    if not https:
+        text += "; unencrypted HTTP bodies " + (
+            "accepted" if allow_unencrypted else "refused (NTLM must seal: ?auth=ntlm)"
+        )
+    return text
+
+
+def _read_client_ca(args: argparse.Namespace) -> bytes | None:
+    if args.map_cert and not args.client_ca:
+        raise ConfigError("--map-cert needs --client-ca (the CA that issues client certificates)")
+    if not args.client_ca:
+        return None
+    if args.transport != "https":
+        raise ConfigError("--client-ca needs --transport https")
+    try:
+        with open(args.client_ca, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise ConfigError(f"cannot read --client-ca {args.client_ca}: {exc.strerror}") from None
+
+
+async def _serve(
+    args: argparse.Namespace,
+    stop: asyncio.Event | None = None,
+    *,
+    client_ca: bytes | None = None,
+) -> int:
+    mappings = [CertificateMapping(subject=s, username=args.username) for s in args.map_cert]
+    hosts = generate_fleet(
+        args.hosts,
+        args.vms,
+        seed=args.seed,
+        username=args.username,
+        password=args.password,
+        job_duration=args.job_ms / 1000.0,
+        auth_defaults=args.auth_defaults,
+        allow_basic=args.allow_basic,
+        allow_unencrypted=args.allow_unencrypted,
+        client_certificates=mappings,
+    )
+    for host in hosts:
+        host.faults.latency = args.latency_ms / 1000.0
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with SimulatorServer(
+        hosts,
+        listen=args.listen,
+        port=args.port,
+        transport=args.transport,
+        client_ca_pem=client_ca,
+    ) as server:
+        for uri, host in zip(server.uris, hosts, strict=True):
+            print(f"{uri}  # {host.spec.name} Windows Server {host.spec.os}, {len(host.vms)} VMs")
+        spec = hosts[0].spec if hosts else None
+        if spec is not None:
+            https = args.transport == "https"
+            print(_accepted(spec.allow_basic, spec.allow_unencrypted, https, bool(mappings)))
+        print(f"serving {len(hosts)} simulated hosts; Ctrl+C to stop", flush=True)
+        await stop.wait()
+    return 0
+
+
+def cli_main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``aiohyperv simulate``: print every host's URI, serve until interrupted.
+
+    Returns:
+        The process exit status.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        client_ca = _read_client_ca(args)
+        return asyncio.run(_serve(args, client_ca=client_ca))
+    except ConfigError as exc:
+        print(f"aiohyperv simulate: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"aiohyperv simulate: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,1467 @@
+"""Instance providers: the WMI instances of each served class, built from the host model.
+
+A provider is ``provider(host, vm) -> Iterator[Instance]``.  With ``vm=None`` it yields every
+instance of its class; with a VM it yields only the instances that belong to that VM (its
+settings, devices, associations), which keeps association queries and keyed lookups cheap on
+hosts with hundreds of VMs.  Nothing here is cached: a VM's resource settings are regenerated
+from its seed on every read until a method changes them (then they are stored).
+
+Values follow what Hyper-V shows; the InstanceID shapes (``Microsoft:<VM>\\<device>\\0\\0\\D``),
+the fixed device-class GUIDs and the ``ResourceSubType`` strings are Hyper-V's own.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from aiohyperv.simulator._host import VM, Job, Resource, SimulatedHost, VMState, rng_guid
+from aiohyperv.simulator._instance import Instance, Ref, format_key
+from aiohyperv.simulator._schema import SCHEMAS, ClassDef
+from aiohyperv.simulator._thumbnail import render_thumbnail
+from aiohyperv.wsman._ns import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+
+__all__ = [
+    "PROCESSOR_CLASS_GUID",
+    "find_instances",
+    "instances_of",
+    "materialize_resources",
+    "resolve",
+    "summary_instance",
+    "vm_for_keys",
+    "vm_image",
+    "vm_resources",
+]
+
+#: Hyper-V's fixed device-class GUIDs (they appear in every VM's InstanceIDs).
+PROCESSOR_CLASS_GUID = "B637F346-6A6E-4DEC-AF52-BD70CB80A21D"
+MEMORY_CLASS_GUID = "4764334D-E001-4176-82EE-5594EC9B530E"
+IDE_CONTROLLER_GUID = "83F8638B-8DCA-4152-9EDA-2CA8B33039B4"
+SERIAL_PORT_GUID = "D2BA4A5E-A5A9-4F07-A0C0-F1F7B3B1B4B0"
+SHUTDOWN_IC_GUID = "9F8233AC-BE49-4C79-8EE3-E7E1985B2077"
+HEARTBEAT_IC_GUID = "84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47"
+SECURE_BOOT_TEMPLATE = "1734C6E8-3154-4DDA-BA5F-A874CC483422"
+
+
+def _cls(namespace: str, name: str) -> ClassDef:
+    cls = SCHEMAS[namespace].get(name)
+    if cls is None:  # pragma: no cover - a table/provider mismatch is a programming error
+        raise KeyError(f"{namespace}:{name}")
+    return cls
+
+
+def _inst(host: SimulatedHost, name: str, values: dict[str, object]) -> Instance:
+    return Instance(_cls(host.namespace, name), values)
+
+
+def _ref(host: SimulatedHost, name: str, **keys: object) -> Ref:
+    return Ref.make(host.namespace, name, keys)
+
+
+def setting_path(host: SimulatedHost, class_name: str, instance_id: str) -> str:
+    """The WMI path Hyper-V puts in ``Parent``/``HostResource`` to point at a setting."""
+    return _ref(host, class_name, InstanceID=instance_id).path(host.computer_name)
+
+
+def cs_ref(host: SimulatedHost, name: str) -> Ref:
+    """Reference to a Msvm_ComputerSystem (host or VM) by ``Name``."""
+    return _ref(host, "Msvm_ComputerSystem", CreationClassName="Msvm_ComputerSystem", Name=name)
+
+
+def vssd_ref(host: SimulatedHost, vm: VM) -> Ref:
+    """Reference to a VM's realized Msvm_VirtualSystemSettingData."""
+    return _ref(host, "Msvm_VirtualSystemSettingData", InstanceID=f"Microsoft:{vm.guid}")
+
+
+def job_ref(host: SimulatedHost, job: Job) -> Ref:
+    """Reference to a Msvm_ConcreteJob."""
+    return _ref(host, "Msvm_ConcreteJob", InstanceID=job.instance_id)
+
+
+def vsms_ref(host: SimulatedHost) -> Ref:
+    """Reference to the host's Msvm_VirtualSystemManagementService."""
+    return _ref(
+        host,
+        "Msvm_VirtualSystemManagementService",
+        CreationClassName="Msvm_VirtualSystemManagementService",
+        Name="vmms",
+        SystemCreationClassName="Msvm_ComputerSystem",
+        SystemName=host.computer_name,
+    )
+
+
+# --- VM resources (RASD and subclasses) -----------------------------------------------------------
+def vm_resources(host: SimulatedHost, vm: VM) -> list[Resource]:
+    """The VM's resource settings: stored ones if a method changed them, else generated."""
+    if vm.stored_resources is not None:
+        return vm.stored_resources
+    return _generate_resources(host, vm)
+
+
+def materialize_resources(host: SimulatedHost, vm: VM) -> list[Resource]:
+    """Store the VM's resource settings so that a method can change them."""
+    if vm.stored_resources is None:
+        vm.stored_resources = _generate_resources(host, vm)
+    return vm.stored_resources
+
+
+def _rasd(
+    instance_id: str, element: str, rtype: int, subtype: str, **extra: object
+) -> dict[str, object]:
+    """The values every resource setting has; ``extra`` adds or overrides."""
+    values: dict[str, object] = {
+        "InstanceID": instance_id,
+        "Caption": element,
+        "Description": f"Settings for the Microsoft {element}.",
+        "ElementName": element,
+        "ResourceType": rtype,
+        "ResourceSubType": subtype,
+        "PoolID": "",
+        "ConsumerVisibility": 3,
+        "AutomaticAllocation": True,
+        "AutomaticDeallocation": True,
+    }
+    values.update(extra)
+    return values
+
+
+def _generate_resources(host: SimulatedHost, vm: VM) -> list[Resource]:
+    if host.os.v1:
+        return _generate_resources_v1(host, vm)
+    rng = random.Random(vm.seed)
+    g = vm.guid
+    out: list[Resource] = []
+    proc_id = f"Microsoft:{g}\\{PROCESSOR_CLASS_GUID}\\0"
+    out.append(
+        Resource(
+            "Msvm_ProcessorSettingData",
+            _rasd(
+                proc_id,
+                "Processor",
+                3,
+                "Microsoft:Hyper-V:Processor",
+                Description="Settings for Microsoft Virtual Processor.",
+                AllocationUnits="percent / 1000",
+                VirtualQuantity=vm.cpus,
+                Reservation=0,
+                Limit=100000,
+                Weight=100,
+                VirtualQuantityUnits="count",
+                LimitCPUID=False,
+                HwThreadsPerCore=0 if host.os.year >= 2016 else None,
+                LimitProcessorFeatures=False,
+                MaxProcessorsPerNumaNode=host.cores_per_socket * 2,
+                MaxNumaNodesPerSocket=1,
+                EnableHostResourceProtection=False,
+                CpuGroupId="00000000-0000-0000-0000-000000000000",
+                HideHypervisorPresent=False,
+                ExposeVirtualizationExtensions=False,
+            ),
+        )
+    )
+    mem_id = f"Microsoft:{g}\\{MEMORY_CLASS_GUID}"
+    out.append(
+        Resource(
+            "Msvm_MemorySettingData",
+            _rasd(
+                mem_id,
+                "Memory",
+                4,
+                "Microsoft:Hyper-V:Memory",
+                Description="Settings for Microsoft Virtual Machine Memory.",
+                AllocationUnits="byte * 2^20",
+                VirtualQuantity=vm.memory_mb,
+                Reservation=512 if vm.dynamic_memory else vm.memory_mb,
+                Limit=1048576 if vm.dynamic_memory else vm.memory_mb,
+                Weight=5000,
+                VirtualQuantityUnits="byte * 2^20",
+                DynamicMemoryEnabled=vm.dynamic_memory,
+                TargetMemoryBuffer=20,
+                IsVirtualized=True,
+                SwapFilesInUse=False,
+                MaxMemoryBlocksPerNumaNode=host.memory_bytes // 2**20 // host.sockets,
+            ),
+        )
+    )
+    rasd = "Msvm_ResourceAllocationSettingData"
+    sasd = "Msvm_StorageAllocationSettingData"
+    disk_dir = f"C:\\ClusterStorage\\Volume1\\{vm.name}\\Virtual Hard Disks"
+    locations: list[tuple[str, str]] = []  # (controller InstanceID, device id part) per drive
+    if vm.generation == 1:
+        for channel in (0, 1):
+            ide_id = f"Microsoft:{g}\\{IDE_CONTROLLER_GUID}\\{channel}"
+            out.append(
+                Resource(
+                    rasd,
+                    _rasd(
+                        ide_id,
+                        "IDE Controller",
+                        5,
+                        "Microsoft:Hyper-V:Emulated IDE Controller",
+                        Address=str(channel),
+                    ),
+                )
+            )
+        controller = f"Microsoft:{g}\\{IDE_CONTROLLER_GUID}\\0"
+        locations = [(controller, f"{IDE_CONTROLLER_GUID}\\0\\{i}") for i in range(vm.disks)]
+        dvd_loc = (f"Microsoft:{g}\\{IDE_CONTROLLER_GUID}\\1", f"{IDE_CONTROLLER_GUID}\\1\\0")
+    else:
+        scsi = rng_guid(rng)
+        controller = f"Microsoft:{g}\\{scsi}"
+        out.append(
+            Resource(
+                rasd,
+                _rasd(
+                    controller,
+                    "SCSI Controller",
+                    6,
+                    "Microsoft:Hyper-V:Synthetic SCSI Controller",
+                    VirtualSystemIdentifiers=[f"{{{scsi.lower()}}}"],
+                ),
+            )
+        )
+        locations = [(controller, f"{scsi}\\0\\{i}") for i in range(vm.disks)]
+        dvd_loc = (controller, f"{scsi}\\0\\{vm.disks}")
+    for index, (parent, loc) in enumerate(locations):
+        drive_id = f"Microsoft:{g}\\{loc}\\D"
+        address = loc.rsplit("\\", 1)[1]
+        out.append(
+            Resource(
+                rasd,
+                _rasd(
+                    drive_id,
+                    "Hard Drive",
+                    17,
+                    "Microsoft:Hyper-V:Synthetic Disk Drive",
+                    Parent=setting_path(host, rasd, parent),
+                    AddressOnParent=address,
+                ),
+            )
+        )
+        file = f"{vm.name}.vhdx" if index == 0 else f"{vm.name}_data{index}.vhdx"
+        out.append(
+            Resource(
+                sasd,
+                _rasd(
+                    f"Microsoft:{g}\\{loc}\\L",
+                    "Hard Disk Image",
+                    31,
+                    "Microsoft:Hyper-V:Virtual Hard Disk",
+                    Parent=setting_path(host, rasd, drive_id),
+                    HostResource=[f"{disk_dir}\\{file}"],
+                    Access=3,
+                    VirtualResourceBlockSize=512,
+                    HostResourceBlockSize=None,
+                    HostExtentStartingAddress=None,
+                    IOPSLimit=0,
+                    IOPSReservation=0,
+                    IOPSAllocationUnits="count",
+                    PersistentReservationsSupported=False,
+                    CachingMode=0,
+                    IgnoreFlushes=False,
+                    WriteHardeningMethod=0,
+                    StorageQoSPolicyID="00000000-0000-0000-0000-000000000000",
+                    Caption="Hard Disk Image",
+                    Description="Settings for the Microsoft Hard Disk Image.",
+                    AutomaticAllocation=True,
+                ),
+            )
+        )
+    dvd_parent, dvd = dvd_loc
+    dvd_drive = f"Microsoft:{g}\\{dvd}\\D"
+    out.append(
+        Resource(
+            rasd,
+            _rasd(
+                dvd_drive,
+                "DVD Drive",
+                16,
+                "Microsoft:Hyper-V:Synthetic DVD Drive",
+                Parent=setting_path(host, rasd, dvd_parent),
+                AddressOnParent=dvd.rsplit("\\", 1)[1],
+            ),
+        )
+    )
+    if rng.random() < 0.3:
+        out.append(
+            Resource(
+                sasd,
+                _rasd(
+                    f"Microsoft:{g}\\{dvd}\\L",
+                    "ISO Disk Image",
+                    16,
+                    "Microsoft:Hyper-V:Virtual CD/DVD Disk",
+                    Parent=setting_path(host, rasd, dvd_drive),
+                    HostResource=["C:\\ISO\\en-us_windows_server_x64.iso"],
+                    Access=1,
+                ),
+            )
+        )
+    for _ in range(vm.nics):
+        nic = rng_guid(rng)
+        nic_id = f"Microsoft:{g}\\{nic}"
+        mac = f"00155D{rng.getrandbits(24):06X}"
+        out.append(
+            Resource(
+                "Msvm_SyntheticEthernetPortSettingData",
+                _rasd(
+                    nic_id,
+                    "Network Adapter",
+                    10,
+                    "Microsoft:Hyper-V:Synthetic Ethernet Port",
+                    Address=mac,
+                    StaticMacAddress=False,
+                    ClusterMonitored=True,
+                    DeviceNamingEnabled=False,
+                    AllowPacketDirect=False,
+                    VirtualSystemIdentifiers=[f"{{{nic.lower()}}}"],
+                    Description="Microsoft Synthetic Ethernet Port",
+                    DesiredVLANEndpointMode=None,
+                ),
+            )
+        )
+        switch_guid, switch_name = host.switches[rng.randrange(len(host.switches))]
+        switch = _ref(
+            host,
+            "Msvm_VirtualEthernetSwitch",
+            CreationClassName="Msvm_VirtualEthernetSwitch",
+            Name=switch_guid,
+        )
+        out.append(
+            Resource(
+                "Msvm_EthernetPortAllocationSettingData",
+                _rasd(
+                    f"{nic_id}\\C",
+                    "Dynamic Ethernet Switch Port",
+                    33,
+                    "Microsoft:Hyper-V:Ethernet Connection",
+                    Parent=setting_path(host, "Msvm_SyntheticEthernetPortSettingData", nic_id),
+                    HostResource=[switch.path(host.computer_name)],
+                    EnabledState=2,
+                    LastKnownSwitchName=switch_name,
+                    Description="Settings for the Microsoft Ethernet Connection.",
+                    TestNetworkConnectivity=False,
+                ),
+            )
+        )
+    for port in (0, 1):
+        pipe = f"\\\\.\\pipe\\{vm.name}-com{port + 1}" if port == 0 and rng.random() < 0.2 else ""
+        out.append(
+            Resource(
+                "Msvm_SerialPortSettingData",
+                _rasd(
+                    f"Microsoft:{g}\\{SERIAL_PORT_GUID}\\{port}",
+                    f"COM {port + 1}",
+                    21,
+                    "Microsoft:Hyper-V:Serial Port",
+                    Connection=[pipe],
+                    Description="Microsoft Serial Port",
+                    DebuggerMode=False,
+                ),
+            )
+        )
+    return out
+
+
+def _generate_resources_v1(host: SimulatedHost, vm: VM) -> list[Resource]:
+    rng = random.Random(vm.seed)
+    g = vm.guid
+    rasd = "Msvm_ResourceAllocationSettingData"
+    out = [
+        Resource(
+            "Msvm_ProcessorSettingData",
+            _rasd(
+                f"Microsoft:{g}\\{PROCESSOR_CLASS_GUID}\\0",
+                "Processor",
+                3,
+                "Microsoft Processor",
+                AllocationUnits="Processor Cores",
+                VirtualQuantity=vm.cpus,
+                Reservation=0,
+                Limit=100000,
+                Weight=100,
+                ProcessorsPerSocket=vm.cpus,
+                SocketCount=1,
+                ThreadsEnabled=False,
+                LimitCPUID=False,
+                LimitProcessorFeatures=False,
+            ),
+        ),
+        Resource(
+            "Msvm_MemorySettingData",
+            _rasd(
+                f"Microsoft:{g}\\{MEMORY_CLASS_GUID}",
+                "Memory",
+                4,
+                "Microsoft Virtual Machine Memory",
+                AllocationUnits="MB",
+                VirtualQuantity=vm.memory_mb,
+                Reservation=vm.memory_mb,
+                Limit=vm.memory_mb,
+                Weight=5000,
+                IsVirtualized=True,
+                DeviceID=f"Microsoft:{MEMORY_CLASS_GUID}\\0",
+                DeviceIDFormat=None,
+                DynamicMemoryEnabled=False,
+                TargetMemoryBuffer=20,
+            ),
+        ),
+    ]
+    for channel in (0, 1):
+        ide_id = f"Microsoft:{g}\\{IDE_CONTROLLER_GUID}\\{channel}"
+        out.append(
+            Resource(
+                rasd,
+                _rasd(
+                    ide_id,
+                    "IDE Controller",
+                    5,
+                    "Microsoft Emulated IDE Controller",
+                    Address=str(channel),
+                ),
+            )
+        )
+    ctrl = f"Microsoft:{g}\\{IDE_CONTROLLER_GUID}\\0"
+    for index in range(vm.disks):
+        loc = f"{IDE_CONTROLLER_GUID}\\0\\{index}"
+        drive_id = f"Microsoft:{g}\\{loc}\\D"
+        out.append(
+            Resource(
+                rasd,
+                _rasd(
+                    drive_id,
+                    "Hard Drive",
+                    22,
+                    "Microsoft Synthetic Disk Drive",
+                    Parent=setting_path(host, rasd, ctrl),
+                    Address=str(index),
+                ),
+            )
+        )
+        file = f"{vm.name}.vhd" if index == 0 else f"{vm.name}_data{index}.vhd"
+        out.append(
+            Resource(
+                rasd,
+                _rasd(
+                    f"Microsoft:{g}\\{loc}\\L",
+                    "Hard Disk Image",
+                    21,
+                    "Microsoft Virtual Hard Disk",
+                    Parent=setting_path(host, rasd, drive_id),
+                    Connection=[f"D:\\Hyper-V\\{vm.name}\\{file}"],
+                ),
+            )
+        )
+    dvd_id = f"Microsoft:{g}\\{IDE_CONTROLLER_GUID}\\1\\0\\D"
+    out.append(
+        Resource(
+            rasd,
+            _rasd(
+                dvd_id,
+                "DVD Drive",
+                16,
+                "Microsoft Synthetic DVD Drive",
+                Parent=setting_path(host, rasd, f"Microsoft:{g}\\{IDE_CONTROLLER_GUID}\\1"),
+                Address="0",
+            ),
+        )
+    )
+    for _ in range(vm.nics):
+        nic = rng_guid(rng)
+        switch_guid, _name = host.switches[rng.randrange(len(host.switches))]
+        port = (
+            f"\\\\{host.computer_name}\\root\\virtualization:Msvm_SwitchPort."
+            f'CreationClassName="Msvm_SwitchPort",Name="{nic}",'
+            f'SystemCreationClassName="Msvm_VirtualSwitch",SystemName="{switch_guid}"'
+        )
+        out.append(
+            Resource(
+                "Msvm_SyntheticEthernetPortSettingData",
+                _rasd(
+                    f"Microsoft:{g}\\{nic}",
+                    "Network Adapter",
+                    10,
+                    "Microsoft Synthetic Ethernet Port",
+                    Address=f"00155D{rng.getrandbits(24):06X}",
+                    StaticMacAddress=False,
+                    Connection=[port],
+                    VirtualSystemIdentifiers=[f"{{{nic.lower()}}}"],
+                ),
+            )
+        )
+    for port_no in (0, 1):
+        out.append(
+            Resource(
+                rasd,
+                _rasd(
+                    f"Microsoft:{g}\\{SERIAL_PORT_GUID}\\{port_no}",
+                    f"COM {port_no + 1}",
+                    17,
+                    "Microsoft Serial Port",
+                    Connection=[""],
+                ),
+            )
+        )
+    return out
+
+
+# --- providers: Msvm_* ----------------------------------------------------------------------------
+_OPERATIONAL_OK = [2]
+
+
+def _computer_systems(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is None:
+        yield _inst(
+            host,
+            "Msvm_ComputerSystem",
+            {
+                "Caption": "Hosting Computer System",
+                "Description": "Microsoft Hosting Computer System",
+                "ElementName": host.computer_name,
+                "Name": host.computer_name,
+                "CreationClassName": "Msvm_ComputerSystem",
+                "InstallDate": host.installed,
+                "OperationalStatus": _OPERATIONAL_OK,
+                "StatusDescriptions": ["OK"],
+                "HealthState": 5,
+                "EnabledState": 2,
+                "RequestedState": 12,
+                "EnabledDefault": 2,
+                "TimeOfLastStateChange": host.last_boot,
+                "TransitioningToState": 12,
+                "NameFormat": None,
+                "Dedicated": [0],
+                "ResetCapability": 1,
+                "NumberOfNumaNodes": host.sockets,
+                "PrimaryOwnerName": "Administrators",
+            },
+        )
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        yield _vm_cs(host, machine)
+
+
+def _vm_cs(host: SimulatedHost, vm: VM) -> Instance:
+    state = host.enabled_state(vm)
+    on = vm.is_on
+    return _inst(
+        host,
+        "Msvm_ComputerSystem",
+        {
+            "InstanceID": f"Microsoft:{vm.guid}",
+            "Caption": "Virtual Machine",
+            "Description": "Microsoft Virtual Machine",
+            "ElementName": vm.name,
+            "Name": vm.guid,
+            "CreationClassName": "Msvm_ComputerSystem",
+            "InstallDate": vm.created,
+            "OperationalStatus": _OPERATIONAL_OK,
+            "StatusDescriptions": ["Operating normally"],
+            "HealthState": 5,
+            "EnabledState": state,
+            "OtherEnabledState": None,
+            "RequestedState": vm.requested,
+            "EnabledDefault": 2,
+            "TimeOfLastStateChange": vm.changed,
+            "TransitioningToState": vm.pending.target if vm.pending is not None else 12,
+            "ResetCapability": 1,
+            "OnTimeInMilliseconds": host.on_time_ms(vm),
+            "ProcessID": vm.process_id if on else None,
+            "TimeOfLastConfigurationChange": vm.created,
+            "NumberOfNumaNodes": 1,
+            "ReplicationState": 0,
+            "ReplicationHealth": 0,
+            "ReplicationMode": 0,
+            "FailedOverReplicationType": 0,
+            "LastReplicationType": 0,
+            "EnhancedSessionModeState": 3 if vm.generation == 1 or not vm.shutdown_ic else 2,
+        },
+    )
+
+
+def _vssd(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        yield _vssd_of(host, machine)
+
+
+def _vssd_of(host: SimulatedHost, vm: VM) -> Instance:
+    g = vm.guid
+    rng = random.Random(vm.seed ^ 0x5EED)
+    serial = "-".join(f"{rng.randrange(10000):04d}" for _ in range(7))
+    root = "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V"
+    if host.os.v1:
+        return _inst(
+            host,
+            "Msvm_VirtualSystemSettingData",
+            {
+                "Caption": "Virtual Machine",
+                "Description": "Active settings for the virtual machine.",
+                "SettingType": 3,
+                "SystemName": g,
+                "InstanceID": f"Microsoft:{g}",
+                "ElementName": vm.name,
+                "CreationTime": vm.created,
+                "VirtualSystemType": 301,
+                "Notes": vm.notes,
+                "BIOSGUID": f"{{{vm.guid.lower()}}}",
+                "BIOSSerialNumber": serial,
+                "BaseBoardSerialNumber": serial,
+                "ChassisSerialNumber": serial,
+                "ChassisAssetTag": f"{rng.randrange(10**7):07d}",
+                "BIOSNumLock": False,
+                "BootOrder": [1, 2, 3, 0],
+                "NumaNodesAreRequired": False,
+            },
+        )
+    saved = vm.state == VMState.SAVED and vm.pending is None
+    gen2 = vm.generation == 2
+    return _inst(
+        host,
+        "Msvm_VirtualSystemSettingData",
+        {
+            "InstanceID": f"Microsoft:{g}",
+            "Caption": "Virtual Machine Settings",
+            "Description": "Active settings for the virtual machine.",
+            "ElementName": vm.name,
+            "VirtualSystemType": "Microsoft:Hyper-V:System:Realized",
+            "VirtualSystemIdentifier": g,
+            "VirtualSystemSubType": f"Microsoft:Hyper-V:SubType:{vm.generation}",
+            "Version": vm.version,
+            "Notes": [vm.notes],
+            "CreationTime": vm.created,
+            "ConfigurationID": g,
+            "ConfigurationDataRoot": root,
+            "ConfigurationFile": f"{root}\\Virtual Machines\\{g}.vmcx",
+            "SnapshotDataRoot": root,
+            "SuspendDataRoot": root,
+            "SwapFileDataRoot": root,
+            "LogDataRoot": root,
+            "AutomaticStartupAction": vm.autostart,
+            "AutomaticStartupActionDelay": timedelta(0),
+            "AutomaticStartupActionSequenceNumber": 0,
+            "AutomaticShutdownAction": 4,
+            "AutomaticRecoveryAction": 3,
+            "BIOSGUID": f"{{{_bios_guid(vm)}}}",
+            "BIOSSerialNumber": serial,
+            "BaseBoardSerialNumber": serial,
+            "ChassisSerialNumber": serial,
+            "ChassisAssetTag": f"{rng.randrange(10**7):07d}",
+            "BIOSNumLock": False,
+            "BootOrder": None if gen2 else [1, 2, 3, 0],
+            "BootSourceOrder": None,
+            "UserSnapshotType": 3,
+            "IsSaved": saved,
+            "AllowFullSCSICommandSet": False,
+            "DebugChannelId": 0,
+            "DebugPortEnabled": 0,
+            "DebugPort": 0,
+            "IncrementalBackupEnabled": False,
+            "VirtualNumaEnabled": True,
+            "AllowReducedFcRedundancy": False,
+            "PauseAfterBootFailure": False,
+            "NetworkBootPreferredProtocol": 4096,
+            "SecureBootEnabled": gen2,
+            "SecureBootTemplateId": SECURE_BOOT_TEMPLATE if gen2 else None,
+            "LowMmioGapSize": 128,
+            "HighMmioGapSize": 512,
+            "EnhancedSessionTransportType": 0,
+            "AutomaticSnapshotsEnabled": False,
+            "IsAutomaticSnapshot": False,
+            "GuestControlledCacheTypes": False,
+            "GuestStateDataRoot": root,
+            "GuestStateIsolationEnabled": False,
+            "TurnOffOnGuestRestart": False,
+        },
+    )
+
+
+def _bios_guid(vm: VM) -> str:
+    rng = random.Random(vm.seed ^ 0xB105)
+    return rng_guid(rng)
+
+
+def _resource_provider(class_name: str) -> Callable[[SimulatedHost, VM | None], Iterator[Instance]]:
+    def provider(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+        cls = _cls(host.namespace, class_name)
+        if vm is None:
+            yield from _definition_rows(host, class_name)
+        for machine in [vm] if vm is not None else list(host.all_vms()):
+            for res in vm_resources(host, machine):
+                if res.class_name == class_name:
+                    yield Instance(cls, res.values)
+
+    return provider
+
+
+def _definition_rows(host: SimulatedHost, class_name: str) -> Iterator[Instance]:
+    # The host's allocation capabilities: Default/Minimum/Maximum/Increment rows
+    # (libvirt reads 'Microsoft:Definition%Maximum' for the vCPU limit).
+    if class_name == "Msvm_ProcessorSettingData":
+        guid, element, subtype = PROCESSOR_CLASS_GUID, "Processor", "Processor"
+        values = {"Default": 1, "Minimum": 1, "Maximum": host.os.max_vcpus, "Increment": 1}
+        rtype, units = 3, "count"
+    elif class_name == "Msvm_MemorySettingData":
+        guid, element, subtype = MEMORY_CLASS_GUID, "Memory", "Memory"
+        top = 65536 if host.os.v1 else (1048576 if host.os.year < 2016 else 12582912)
+        values = {"Default": 1024, "Minimum": 32, "Maximum": top, "Increment": 2}
+        rtype, units = 4, "byte * 2^20"
+    else:
+        return
+    cls = _cls(host.namespace, class_name)
+    prefix = "Microsoft " if host.os.v1 else "Microsoft:Hyper-V:"
+    for kind, quantity in values.items():
+        yield Instance(
+            cls,
+            _rasd(
+                f"Microsoft:Definition\\{guid}\\{kind}",
+                f"{element} {kind}",
+                rtype,
+                f"{prefix}{subtype}",
+                VirtualQuantity=quantity,
+                VirtualQuantityUnits=units,
+                Description=f"{kind} settings for {element}.",
+            ),
+        )
+
+
+def _device(host: SimulatedHost, vm: VM, class_name: str, suffix: str, **extra: object) -> Instance:
+    running = host.enabled_state(vm) == VMState.RUNNING
+    values: dict[str, object] = {
+        "InstanceID": f"Microsoft:{vm.guid}\\{suffix}",
+        "SystemCreationClassName": "Msvm_ComputerSystem",
+        "SystemName": vm.guid,
+        "CreationClassName": class_name,
+        "DeviceID": f"Microsoft:{vm.guid}\\{suffix}",
+        "EnabledState": 2 if running else 3,
+        "EnabledDefault": 2,
+        "RequestedState": 12,
+        "HealthState": 5,
+        "OperationalStatus": _OPERATIONAL_OK if running else None,
+        "Availability": 3 if running else 8,
+    }
+    values.update(extra)
+    return _inst(host, class_name, values)
+
+
+def _shutdown_components(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        contact = machine.shutdown_ic and host.enabled_state(machine) == VMState.RUNNING
+        yield _device(
+            host,
+            machine,
+            "Msvm_ShutdownComponent",
+            SHUTDOWN_IC_GUID,
+            Caption="Shutdown",
+            Description="Microsoft Shutdown Component",
+            ElementName="Shutdown",
+            Name="Shutdown",
+            OperationalStatus=[2] if contact else [12],
+            StatusDescriptions=["OK"] if contact else ["No Contact"],
+        )
+
+
+def _heartbeat_components(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        contact = bool(machine.guest_os) and host.enabled_state(machine) == VMState.RUNNING
+        yield _device(
+            host,
+            machine,
+            "Msvm_HeartbeatComponent",
+            HEARTBEAT_IC_GUID,
+            Caption="Heartbeat",
+            Description="Microsoft Heartbeat Service",
+            ElementName="Heartbeat",
+            Name="Heartbeat",
+            OperationalStatus=[2, 2] if contact else [12],
+        )
+
+
+def _keyboards(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        yield _device(
+            host,
+            machine,
+            "Msvm_Keyboard",
+            "Keyboard",
+            Caption="Keyboard",
+            Description="Microsoft Virtual Keyboard",
+            ElementName="Keyboard",
+            Name="Keyboard",
+            IsLocked=False,
+            Layout="00000409",
+            NumberOfFunctionKeys=12,
+            UnicodeSupported=False,
+        )
+
+
+def _displays(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        yield _device(
+            host,
+            machine,
+            "Msvm_SyntheticDisplayController",
+            "5353-SyntheticDisplay",
+            Caption="Synthetic Display Controller",
+            Description="Microsoft Synthetic Display Controller",
+            ElementName="Synthetic Display Controller",
+            CurrentHorizontalResolution=1024,
+            CurrentVerticalResolution=768,
+            MaximumHorizontalResolution=1920,
+            MaximumVerticalResolution=1200,
+            VideoMode=2,
+            ResolutionType=2,
+        )
+
+
+def _vsms(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    yield _inst(
+        host,
+        "Msvm_VirtualSystemManagementService",
+        {
+            "InstanceID": "Microsoft:VirtualSystemManagementService",
+            "Caption": "Hyper-V Virtual System Management Service",
+            "Description": "Service for managing virtual systems.",
+            "ElementName": "Msvm_VirtualSystemManagementService",
+            "Name": "vmms",
+            "CreationClassName": "Msvm_VirtualSystemManagementService",
+            "SystemCreationClassName": "Msvm_ComputerSystem",
+            "SystemName": host.computer_name,
+            "InstallDate": host.installed,
+            "OperationalStatus": _OPERATIONAL_OK,
+            "StatusDescriptions": ["The Virtual Machine Management Service is running normally."],
+            "HealthState": 5,
+            "EnabledState": 2,
+            "RequestedState": 12,
+            "EnabledDefault": 2,
+            "StartMode": "Automatic",
+            "Started": True,
+            "Status": "OK",
+        },
+    )
+
+
+def _switches(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    name = "Msvm_VirtualSwitch" if host.os.v1 else "Msvm_VirtualEthernetSwitch"
+    for guid, element in host.switches:
+        yield _inst(
+            host,
+            name,
+            {
+                "Caption": "Virtual Switch",
+                "Description": "Microsoft Virtual Switch",
+                "ElementName": element,
+                "Name": guid,
+                "CreationClassName": name,
+                "OperationalStatus": _OPERATIONAL_OK,
+                "HealthState": 5,
+                "EnabledState": 2,
+                "RequestedState": 12,
+                "EnabledDefault": 2,
+                "MaxVMQOffloads": 4096,
+                "MaxChimneyOffloads": 0,
+                "ScopeOfResidence": "",
+                "NumLearnableAddresses": 4096,
+            },
+        )
+
+
+_JOB_STATUS = {
+    2: "Job is new",
+    4: "Job is running",
+    7: "Job completed successfully",
+    10: "Job failed",
+}
+
+
+def job_instance(host: SimulatedHost, job: Job) -> Instance:
+    """The ``Msvm_ConcreteJob`` instance of ``job`` as of now."""
+    now = host.now()
+    state, percent = job.state_at(now)
+    finished = state in (7, 10)
+    elapsed = (min(now, job.end) if finished else now) - job.start
+    return _inst(
+        host,
+        "Msvm_ConcreteJob",
+        {
+            "InstanceID": job.instance_id,
+            "Caption": job.caption,
+            "Description": job.description,
+            "ElementName": job.caption,
+            "Name": job.caption,
+            "InstallDate": None,
+            "OperationalStatus": [6] if state == 10 else [2],
+            "StatusDescriptions": ["Error"] if state == 10 else ["OK"],
+            "Status": "Error" if state == 10 else "OK",
+            "HealthState": 20 if state == 10 else 5,
+            "JobStatus": _JOB_STATUS[state],
+            "TimeSubmitted": job.submitted,
+            "StartTime": job.submitted,
+            "ElapsedTime": timedelta(seconds=max(0.0, elapsed)),
+            "JobRunTimes": 1,
+            "LocalOrUtcTime": 2,
+            "Owner": f"{host.computer_name}\\{host.spec.username}",
+            "Priority": 0,
+            "PercentComplete": percent,
+            "DeleteOnCompletion": False,
+            "ErrorCode": job.error_code if state == 10 else 0,
+            "ErrorDescription": job.error_description if state == 10 else None,
+            "ErrorSummaryDescription": job.error_description if state == 10 else None,
+            "JobState": state,
+            "TimeOfLastStateChange": host.wall(job.end) if finished else job.submitted,
+            "TimeBeforeRemoval": timedelta(minutes=5),
+            "Cancellable": not finished,
+            "JobType": job.job_type,
+        },
+    )
+
+
+def _jobs(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for job in list(host.jobs.values()):
+        if vm is None or job.vm_guid == vm.guid:
+            yield job_instance(host, job)
+
+
+# --- associations ---------------------------------------------------------------------------------
+def _assoc(host: SimulatedHost, name: str, **refs: object) -> Instance:
+    return _inst(host, name, dict(refs))
+
+
+def _settings_define_state(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        yield _assoc(
+            host,
+            "Msvm_SettingsDefineState",
+            ManagedElement=cs_ref(host, machine.guid),
+            SettingData=vssd_ref(host, machine),
+        )
+
+
+def _element_setting_data(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        yield _assoc(
+            host,
+            "Msvm_ElementSettingData",
+            ManagedElement=cs_ref(host, machine.guid),
+            SettingData=vssd_ref(host, machine),
+            IsDefault=2,
+            IsCurrent=1,
+            IsNext=1,
+            IsMinimum=0,
+            IsMaximum=0,
+            IsPending=0,
+        )
+
+
+def _vssd_components(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        group = vssd_ref(host, machine)
+        for res in vm_resources(host, machine):
+            part = _ref(host, res.class_name, InstanceID=res.instance_id)
+            yield _assoc(
+                host,
+                "Msvm_VirtualSystemSettingDataComponent",
+                GroupComponent=group,
+                PartComponent=part,
+            )
+
+
+_DEVICES_V2 = (
+    ("Msvm_ShutdownComponent", SHUTDOWN_IC_GUID),
+    ("Msvm_HeartbeatComponent", HEARTBEAT_IC_GUID),
+    ("Msvm_Keyboard", "Keyboard"),
+    ("Msvm_SyntheticDisplayController", "5353-SyntheticDisplay"),
+)
+
+
+def _system_devices(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    devices = _DEVICES_V2[:3] if host.os.v1 else _DEVICES_V2
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        group = cs_ref(host, machine.guid)
+        for class_name, suffix in devices:
+            part = _ref(
+                host,
+                class_name,
+                CreationClassName=class_name,
+                DeviceID=f"Microsoft:{machine.guid}\\{suffix}",
+                SystemCreationClassName="Msvm_ComputerSystem",
+                SystemName=machine.guid,
+            )
+            yield _assoc(host, "Msvm_SystemDevice", GroupComponent=group, PartComponent=part)
+
+
+def _hosted_dependencies(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    antecedent = cs_ref(host, host.computer_name)
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        yield _assoc(
+            host,
+            "Msvm_HostedDependency",
+            Antecedent=antecedent,
+            Dependent=cs_ref(host, machine.guid),
+        )
+
+
+def _hosted_services(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is None:
+        yield _assoc(
+            host,
+            "Msvm_HostedService",
+            Antecedent=cs_ref(host, host.computer_name),
+            Dependent=vsms_ref(host),
+        )
+
+
+def _affected_job_elements(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for job in list(host.jobs.values()):
+        if job.vm_guid is None or (vm is not None and job.vm_guid != vm.guid):
+            continue
+        yield _assoc(
+            host,
+            "Msvm_AffectedJobElement",
+            AffectedElement=cs_ref(host, job.vm_guid),
+            AffectingElement=job_ref(host, job),
+            ElementEffects=[5],
+        )
+
+
+# --- summaries ------------------------------------------------------------------------------------
+_SUMMARY_FIELDS = {
+    0: "Name",
+    1: "ElementName",
+    2: "CreationTime",
+    3: "Notes",
+    4: "NumberOfProcessors",
+    8: "AllocatedGPU",
+    9: "VirtualSwitchNames",
+    10: "Version",
+    11: "Shielded",
+    100: "EnabledState",
+    101: "ProcessorLoad",
+    102: "ProcessorLoadHistory",
+    103: "MemoryUsage",
+    104: "Heartbeat",
+    105: "UpTime",
+    106: "GuestOperatingSystem",
+    107: "Snapshots",
+    108: "AsynchronousTasks",
+    109: "HealthState",
+    110: "OperationalStatus",
+    111: "StatusDescriptions",
+    112: "MemoryAvailable",
+    113: "AvailableMemoryBuffer",
+    121: "SwapFilesInUse",
+    122: "IntegrationServicesVersionState",
+    124: "MemorySpansPhysicalNumaNodes",
+}
+_THUMBNAIL_SIZES = {5: (80, 60), 6: (160, 120), 7: (320, 240)}
+
+
+def _resource_value(host: SimulatedHost, vm: VM, class_name: str, prop: str) -> int:
+    for res in vm_resources(host, vm):
+        if res.class_name == class_name:
+            value = res.values.get(prop)
+            if isinstance(value, int):
+                return value
+    return 0
+
+
+def summary_instance(host: SimulatedHost, vm: VM, codes: Iterable[int]) -> Instance:
+    """A ``Msvm_SummaryInformation`` for ``vm`` holding the fields GetSummaryInformation's
+    ``RequestedInformation`` codes ask for (0 Name, 1 ElementName, 4 NumberOfProcessors,
+    100 EnabledState, 103 MemoryUsage, 105 UpTime, 106 GuestOperatingSystem, ...)."""
+    cls = SCHEMAS[host.namespace].get("Msvm_SummaryInformation")
+    assert cls is not None
+    state = host.enabled_state(vm)
+    running = state == VMState.RUNNING
+    on = vm.is_on
+    memory = _resource_value(host, vm, "Msvm_MemorySettingData", "VirtualQuantity")
+    load = (vm.seed + int(host.now() // 5)) % 37 + 1 if running else 0
+    every: dict[str, object] = {
+        "Name": vm.guid,
+        "ElementName": vm.name,
+        "CreationTime": vm.created,
+        "Notes": vm.notes,
+        "NumberOfProcessors": _resource_value(
+            host, vm, "Msvm_ProcessorSettingData", "VirtualQuantity"
+        ),
+        "Version": vm.version or None,
+        "Shielded": False,
+        "EnabledState": state,
+        "ProcessorLoad": load,
+        "ProcessorLoadHistory": [max(0, load - i % 5) for i in range(100)] if running else None,
+        "MemoryUsage": (memory * 6 // 10 if vm.dynamic_memory else memory) if on else 0,
+        "Heartbeat": (2 if vm.guest_os else 12) if running else None,
+        "UpTime": host.on_time_ms(vm),
+        "GuestOperatingSystem": vm.guest_os or None if running else None,
+        "AsynchronousTasks": [
+            job_instance(host, j)
+            for j in host.jobs.values()
+            if j.vm_guid == vm.guid and j.end > host.now()
+        ]
+        or None,
+        "HealthState": 5,
+        "OperationalStatus": [2],
+        "StatusDescriptions": ["Operating normally"],
+        "MemoryAvailable": 40 if on and vm.dynamic_memory else None,
+        "AvailableMemoryBuffer": 20 if on and vm.dynamic_memory else None,
+        "SwapFilesInUse": False,
+        "IntegrationServicesVersionState": 1 if vm.guest_os else 0,
+        "MemorySpansPhysicalNumaNodes": False,
+    }
+    values: dict[str, object] = {"InstanceID": f"Microsoft:{vm.guid}"} if not host.os.v1 else {}
+    for code in codes:
+        if code in _THUMBNAIL_SIZES:
+            width, height = _THUMBNAIL_SIZES[code]
+            values["ThumbnailImage"] = vm_image(host, vm, width, height) if on else None
+            values["ThumbnailImageWidth"], values["ThumbnailImageHeight"] = width, height
+        elif code in _SUMMARY_FIELDS:
+            name = _SUMMARY_FIELDS[code]
+            values[name] = every.get(name)
+    return Instance(cls, values)
+
+
+def vm_image(host: SimulatedHost, vm: VM, width: int, height: int) -> bytes:
+    """The VM's console as RGB565: its name, the text typed into it, greyed out when paused."""
+    typed = "".join(t for t in vm.typed if not t.startswith("<"))
+    return render_thumbnail(
+        width,
+        height,
+        title=vm.name,
+        subtitle=typed,
+        hue=vm.seed % 256,
+        paused=host.enabled_state(vm) in (VMState.PAUSED, VMState.V1_PAUSED),
+    )
+
+
+def _summaries(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        yield summary_instance(host, machine, _SUMMARY_FIELDS)
+
+
+# --- providers: root/cimv2 ------------------------------------------------------------------------
+def _os(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    os_ = host.os
+    total_kb = host.memory_bytes // 1024
+    used_kb = sum(v.memory_mb * 1024 for v in host.all_vms() if v.is_on) + 4 * 1024 * 1024
+    free_kb = max(512 * 1024, total_kb - used_kb)
+    caption = os_.caption
+    yield Instance(
+        _cls(NAMESPACE_CIMV2, "Win32_OperatingSystem"),
+        {
+            "BootDevice": "\\Device\\HarddiskVolume1",
+            "BuildNumber": os_.build,
+            "BuildType": "Multiprocessor Free",
+            "Caption": caption,
+            "CodeSet": "1252",
+            "CountryCode": "1",
+            "CreationClassName": "Win32_OperatingSystem",
+            "CSCreationClassName": "Win32_ComputerSystem",
+            "CSDVersion": os_.csd_version,
+            "CSName": host.computer_name,
+            "CurrentTimeZone": 0,
+            "DataExecutionPrevention_32BitApplications": True,
+            "DataExecutionPrevention_Available": True,
+            "DataExecutionPrevention_Drivers": True,
+            "DataExecutionPrevention_SupportPolicy": 3,
+            "Debug": False,
+            "Description": "",
+            "Distributed": False,
+            "EncryptionLevel": 256,
+            "ForegroundApplicationBoost": 2,
+            "FreePhysicalMemory": free_kb,
+            "FreeSpaceInPagingFiles": 8 * 1024 * 1024,
+            "FreeVirtualMemory": free_kb + 8 * 1024 * 1024,
+            "InstallDate": host.installed,
+            "LastBootUpTime": host.last_boot,
+            "LocalDateTime": host.wall(),
+            "Locale": "0409",
+            "Manufacturer": "Microsoft Corporation",
+            "MaxNumberOfProcesses": 4294967295,
+            "MaxProcessMemorySize": 137438953344,
+            "MUILanguages": ["en-US"],
+            "Name": f"{caption.strip()}|C:\\Windows|\\Device\\Harddisk0\\Partition2",
+            "NumberOfProcesses": 90 + sum(1 for v in host.vms.values() if v.process_id),
+            "NumberOfUsers": 2,
+            "OperatingSystemSKU": 8,
+            "Organization": "",
+            "OSArchitecture": "64-bit",
+            "OSLanguage": 1033,
+            "OSProductSuite": 400,
+            "OSType": 18,
+            "PortableOperatingSystem": False,
+            "Primary": True,
+            "ProductType": 3,
+            "RegisteredUser": "Windows User",
+            "SerialNumber": "00430-00000-00000-AA" + host.serial_number[:3],
+            "ServicePackMajorVersion": os_.service_pack,
+            "ServicePackMinorVersion": 0,
+            "SizeStoredInPagingFiles": 8 * 1024 * 1024,
+            "Status": "OK",
+            "SuiteMask": 400,
+            "SystemDevice": "\\Device\\HarddiskVolume2",
+            "SystemDirectory": "C:\\Windows\\system32",
+            "SystemDrive": "C:",
+            "TotalVirtualMemorySize": total_kb + 8 * 1024 * 1024,
+            "TotalVisibleMemorySize": total_kb,
+            "Version": os_.version,
+            "WindowsDirectory": "C:\\Windows",
+        },
+    )
+
+
+_VENDORS = (
+    ("Dell Inc.", "PowerEdge R740"),
+    ("HPE", "ProLiant DL380 Gen10"),
+    ("Lenovo", "ThinkSystem SR650"),
+)
+
+
+def _vendor(host: SimulatedHost) -> tuple[str, str]:
+    return _VENDORS[int(host.system_uuid[:2], 16) % len(_VENDORS)]
+
+
+def _win32_cs(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    maker, model = _vendor(host)
+    yield Instance(
+        _cls(NAMESPACE_CIMV2, "Win32_ComputerSystem"),
+        {
+            "AdminPasswordStatus": 3,
+            "AutomaticManagedPagefile": True,
+            "AutomaticResetBootOption": True,
+            "AutomaticResetCapability": True,
+            "BootROMSupported": True,
+            "BootupState": "Normal boot",
+            "Caption": host.computer_name,
+            "ChassisBootupState": 3,
+            "CreationClassName": "Win32_ComputerSystem",
+            "CurrentTimeZone": 0,
+            "Description": "AT/AT COMPATIBLE",
+            "DNSHostName": host.dns_name,
+            "Domain": host.domain,
+            "DomainRole": 3,
+            "EnableDaylightSavingsTime": True,
+            "HypervisorPresent": True,
+            "Manufacturer": maker,
+            "Model": model,
+            "Name": host.computer_name,
+            "NetworkServerModeEnabled": True,
+            "NumberOfLogicalProcessors": host.sockets * host.cores_per_socket * 2,
+            "NumberOfProcessors": host.sockets,
+            "PartOfDomain": True,
+            "PauseAfterReset": -1,
+            "PCSystemType": 4,
+            "PCSystemTypeEx": 4,
+            "PowerState": 0,
+            "PowerSupplyState": 3,
+            "PrimaryOwnerName": "Windows User",
+            "ResetCapability": 1,
+            "ResetCount": -1,
+            "ResetLimit": -1,
+            "Roles": ["LM_Workstation", "LM_Server", "NT", "Server_NT"],
+            "Status": "OK",
+            "SystemFamily": model.split()[0],
+            "SystemType": "x64-based PC",
+            "ThermalState": 3,
+            "TotalPhysicalMemory": host.memory_bytes,
+            "WakeUpType": 6,
+        },
+    )
+
+
+def _win32_product(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    maker, model = _vendor(host)
+    yield Instance(
+        _cls(NAMESPACE_CIMV2, "Win32_ComputerSystemProduct"),
+        {
+            "Caption": "Computer System Product",
+            "Description": "Computer System Product",
+            "IdentifyingNumber": host.serial_number,
+            "Name": model,
+            "UUID": host.system_uuid,
+            "Vendor": maker,
+            "Version": "Not Specified",
+        },
+    )
+
+
+def _processor_ref(host: SimulatedHost, index: int) -> Ref:
+    return Ref.make(NAMESPACE_CIMV2, "Win32_Processor", {"DeviceID": f"CPU{index}"})
+
+
+def _win32_processors(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    amd = host.cpu_name.startswith("AMD")
+    family = "AMD64 Family 25 Model 1 Stepping 1" if amd else "Intel64 Family 6 Model 85 Stepping 7"
+    cls = _cls(NAMESPACE_CIMV2, "Win32_Processor")
+    for index in range(host.sockets):
+        yield Instance(
+            cls,
+            {
+                "AddressWidth": 64,
+                "Architecture": 9,
+                "Availability": 3,
+                "Caption": family,
+                "CpuStatus": 1,
+                "CreationClassName": "Win32_Processor",
+                "CurrentClockSpeed": host.cpu_mhz,
+                "DataWidth": 64,
+                "Description": family,
+                "DeviceID": f"CPU{index}",
+                "Family": 107 if amd else 179,
+                "L2CacheSize": host.cores_per_socket * 1024,
+                "L3CacheSize": host.cores_per_socket * 1408,
+                "Level": 25 if amd else 6,
+                "LoadPercentage": 3 + (index * 7 + len(host.vms)) % 40,
+                "Manufacturer": "AuthenticAMD" if amd else "GenuineIntel",
+                "MaxClockSpeed": host.cpu_mhz,
+                "Name": host.cpu_name,
+                "NumberOfCores": host.cores_per_socket,
+                "NumberOfEnabledCore": host.cores_per_socket,
+                "NumberOfLogicalProcessors": host.cores_per_socket * 2,
+                "PowerManagementSupported": False,
+                "ProcessorId": "178BFBFF00A00F11" if amd else "BFEBFBFF00050657",
+                "ProcessorType": 3,
+                "Role": "CPU",
+                "SecondLevelAddressTranslationExtensions": False,
+                "SocketDesignation": f"CPU{index + 1}",
+                "Status": "OK",
+                "StatusInfo": 3,
+                "SystemCreationClassName": "Win32_ComputerSystem",
+                "SystemName": host.computer_name,
+                "ThreadCount": host.cores_per_socket * 2,
+                "UpgradeMethod": 1,
+                "VirtualizationFirmwareEnabled": False,
+                "VMMonitorModeExtensions": False,
+            },
+        )
+
+
+def _win32_cs_processor(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    group = Ref.make(NAMESPACE_CIMV2, "Win32_ComputerSystem", {"Name": host.computer_name})
+    cls = _cls(NAMESPACE_CIMV2, "Win32_ComputerSystemProcessor")
+    for index in range(host.sockets):
+        yield Instance(cls, {"GroupComponent": group, "PartComponent": _processor_ref(host, index)})
+
+
+# --- registry and lookups -------------------------------------------------------------------------
+_SHARED: dict[str, Callable[[SimulatedHost, VM | None], Iterator[Instance]]] = {
+    "msvm_computersystem": _computer_systems,
+    "msvm_virtualsystemsettingdata": _vssd,
+    "msvm_shutdowncomponent": _shutdown_components,
+    "msvm_heartbeatcomponent": _heartbeat_components,
+    "msvm_keyboard": _keyboards,
+    "msvm_virtualsystemmanagementservice": _vsms,
+    "msvm_concretejob": _jobs,
+    "msvm_settingsdefinestate": _settings_define_state,
+    "msvm_virtualsystemsettingdatacomponent": _vssd_components,
+    "msvm_systemdevice": _system_devices,
+    "msvm_hosteddependency": _hosted_dependencies,
+    "msvm_hostedservice": _hosted_services,
+    "msvm_affectedjobelement": _affected_job_elements,
+    "msvm_summaryinformation": _summaries,
+}
+for _name in (
+    "Msvm_ResourceAllocationSettingData",
+    "Msvm_ProcessorSettingData",
+    "Msvm_MemorySettingData",
+    "Msvm_StorageAllocationSettingData",
+    "Msvm_SyntheticEthernetPortSettingData",
+    "Msvm_EthernetPortAllocationSettingData",
+    "Msvm_SerialPortSettingData",
+):
+    _SHARED[_name.lower()] = _resource_provider(_name)
+
+_PROVIDERS: dict[str, dict[str, Callable[[SimulatedHost, VM | None], Iterator[Instance]]]] = {
+    NAMESPACE_V2: {
+        **_SHARED,
+        "msvm_virtualethernetswitch": _switches,
+        "msvm_syntheticdisplaycontroller": _displays,
+        "msvm_elementsettingdata": _element_setting_data,
+    },
+    NAMESPACE_V1: {**_SHARED, "msvm_virtualswitch": _switches},
+    NAMESPACE_CIMV2: {
+        "win32_operatingsystem": _os,
+        "win32_computersystem": _win32_cs,
+        "win32_computersystemproduct": _win32_product,
+        "win32_processor": _win32_processors,
+        "win32_computersystemprocessor": _win32_cs_processor,
+    },
+}
+
+
+def served_namespaces(host: SimulatedHost) -> tuple[str, ...]:
+    """The namespaces this host answers for: its virtualization namespace and root/cimv2."""
+    return (host.namespace, NAMESPACE_CIMV2)
+
+
+def instances_of(
+    host: SimulatedHost, namespace: str, class_name: str, *, vm: VM | None = None
+) -> Iterator[Instance]:
+    """Every instance of ``class_name`` and its subclasses in ``namespace`` (WMI deep enumeration).
+
+    With ``vm`` set, only the instances that belong to that VM.
+    """
+    providers = _PROVIDERS.get(namespace.lower()) if namespace in served_namespaces(host) else None
+    if providers is None:
+        return
+    for cls in SCHEMAS[namespace].concrete_subclasses(class_name):
+        provider = providers.get(cls.name.lower())
+        if provider is not None:
+            yield from provider(host, vm)
+
+
+def vm_for_keys(host: SimulatedHost, values: Iterable[str]) -> VM | None:
+    """The VM a set of key values points into (VM GUID, ``Microsoft:<GUID>...``), if any."""
+    for value in values:
+        text = value.strip().upper()
+        if text.startswith("MICROSOFT:"):
+            text = text[10:46]
+        elif len(text) == 38 and text.startswith("{"):
+            text = text[1:37]
+        if len(text) == 36 and text in host.vms:
+            return host.vm(text)
+    return None
+
+
+def find_instances(
+    host: SimulatedHost, namespace: str, class_name: str, selectors: Mapping[str, str]
+) -> list[Instance]:
+    """Instances of ``class_name`` whose properties equal ``selectors`` (WMI: case-insensitive)."""
+    wanted = {k.lower(): v.casefold() for k, v in selectors.items()}
+    scope = vm_for_keys(host, selectors.values())
+    found: list[Instance] = []
+    for inst in instances_of(host, namespace, class_name, vm=scope):
+        ok = True
+        for name, value in wanted.items():
+            prop = inst.cls.prop(name)
+            actual = inst.values.get(prop.name) if prop is not None else None
+            if actual is None or format_key(actual).casefold() != value:
+                ok = False
+                break
+        if ok:
+            found.append(inst)
+    return found
+
+
+def resolve(host: SimulatedHost, ref: Ref) -> Instance | None:
+    """The instance a reference names, or ``None`` if it no longer exists."""
+    found = find_instances(host, ref.namespace, ref.class_name, dict(ref.keys))
+    exact = [i for i in found if i.cls.name.lower() == ref.class_name.lower()]
+    if exact:
+        return exact[0]
+    return found[0] if found else None

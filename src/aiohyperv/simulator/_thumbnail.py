@@ -1,0 +1,119 @@
+"""Screenshots: a real RGB565 image of a VM's "console", as GetVirtualSystemThumbnailImage returns.
+
+Hyper-V returns the thumbnail as little-endian RGB565 pixels, row by row, top to bottom (libvirt
+``hypervDomainScreenshot`` converts exactly that to PPM).  The simulator draws a vertical
+gradient in a colour derived from the VM, writes the VM's name (and the last text typed into its
+keyboard) in a 5x7 bitmap font, and greys the picture out while the VM is paused.  Rows are built
+as whole byte strings, so a 1024x768 image takes a few milliseconds.
+"""
+
+from __future__ import annotations
+
+__all__ = ["render_thumbnail", "rgb565"]
+
+# 5x7 glyphs, one string of 7 rows per character, each row 5 bits as a hex digit pair.
+_FONT: dict[str, tuple[int, ...]] = {
+    " ": (0, 0, 0, 0, 0, 0, 0),
+    "-": (0, 0, 0, 0x1F, 0, 0, 0),
+    "_": (0, 0, 0, 0, 0, 0, 0x1F),
+    ".": (0, 0, 0, 0, 0, 0x0C, 0x0C),
+    ":": (0, 0x0C, 0x0C, 0, 0x0C, 0x0C, 0),
+    "0": (0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E),
+    "1": (0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E),
+    "2": (0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F),
+    "3": (0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E),
+    "4": (0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02),
+    "5": (0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E),
+    "6": (0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E),
+    "7": (0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08),
+    "8": (0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E),
+    "9": (0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C),
+    "A": (0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11),
+    "B": (0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E),
+    "C": (0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E),
+    "D": (0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C),
+    "E": (0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F),
+    "F": (0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10),
+    "G": (0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F),
+    "H": (0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11),
+    "I": (0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E),
+    "J": (0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C),
+    "K": (0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11),
+    "L": (0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F),
+    "M": (0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11),
+    "N": (0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11),
+    "O": (0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E),
+    "P": (0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10),
+    "Q": (0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D),
+    "R": (0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11),
+    "S": (0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E),
+    "T": (0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04),
+    "U": (0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E),
+    "V": (0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04),
+    "W": (0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A),
+    "X": (0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11),
+    "Y": (0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04),
+    "Z": (0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F),
+}
+_UNKNOWN = (0x1F, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1F)
+
+
+def rgb565(red: int, green: int, blue: int) -> bytes:
+    """One pixel, little-endian RGB565, from 8-bit channels."""
+    value = ((red >> 3) << 11) | ((green >> 2) << 5) | (blue >> 3)
+    return value.to_bytes(2, "little")
+
+
+def _draw_text(
+    rows: list[bytearray], text: str, x0: int, y0: int, scale: int, color: bytes
+) -> None:
+    width_px = len(rows[0]) // 2
+    block = color * scale
+    x = x0
+    for char in text.upper():
+        glyph = _FONT.get(char, _UNKNOWN)
+        for gy, bits in enumerate(glyph):
+            for gx in range(5):
+                if not bits & (0x10 >> gx):
+                    continue
+                left = x + gx * scale
+                if left + scale > width_px:
+                    continue
+                for dy in range(scale):
+                    y = y0 + gy * scale + dy
+                    if 0 <= y < len(rows):
+                        rows[y][left * 2 : (left + scale) * 2] = block
+        x += 6 * scale
+        if x >= width_px:
+            break
+
+
+def render_thumbnail(
+    width: int, height: int, *, title: str, subtitle: str = "", hue: int = 0, paused: bool = False
+) -> bytes:
+    """An RGB565 image ``width`` x ``height``: gradient background plus the title text.
+
+    Args:
+        width: pixels per row (1..4096).
+        height: rows (1..4096).
+        title: drawn large, top left (the VM name).
+        subtitle: drawn small under it (the last typed text).
+        hue: 0..255, picks the background colour so VMs look different.
+        paused: grey, darker picture (what Hyper-V shows for a paused VM).
+    """
+    rows: list[bytearray] = []
+    base = (hue * 7) % 256
+    for y in range(height):
+        level = 40 + (160 * y) // max(1, height - 1)
+        red, green, blue = (level // 3, (level + base) // 3 % 256, min(255, level + base // 4))
+        if paused:
+            grey = (red + green + blue) // 6
+            red = green = blue = grey
+        rows.append(bytearray(rgb565(red, green, blue) * width))
+    scale = max(1, min(width // max(1, 6 * max(1, len(title)) + 4), height // 12))
+    white = rgb565(230, 230, 230) if not paused else rgb565(140, 140, 140)
+    _draw_text(rows, title, 2, 2, scale, white)
+    if subtitle:
+        small = max(1, scale // 2)
+        _draw_text(rows, subtitle[-40:], 2, 4 + 8 * scale, small, rgb565(255, 255, 0))
+    return b"".join(rows)
