@@ -1,0 +1,95 @@
+"""virsh's plain-text layouts: ``vshTable`` tables and ``%-Ns`` key/value lines.
+
+``vshTable`` (libvirt ``tools/vsh-table.c``) prints each cell with one leading space, pads every
+column but the last to its widest cell plus two spaces, and draws a dashed line of
+``sum(width + 3)`` characters under the header.  Cell widths count East Asian wide characters as
+two columns and replace control characters, as vshTableSafeEncode does.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["format_kv", "format_table", "scaled_kib"]
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def _width(text: str) -> int:
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A table exactly as ``vshTablePrintToStdout`` prints it (with its header)."""
+    cells = [[_safe(str(c)) for c in header]] + [[_safe(str(c)) for c in row] for row in rows]
+    ncols = len(header)
+    widths = [max(_width(r[i]) for r in cells) for i in range(ncols)]
+    lines: list[str] = []
+
+    def line(row: list[str]) -> str:
+        parts = []
+        for i, cell in enumerate(row):
+            parts.append(" " + cell)
+            if i < ncols - 1:
+                parts.append(" " * (widths[i] - _width(cell) + 2))
+        return "".join(parts)
+
+    lines.append(line(cells[0]))
+    lines.append("-" * sum(w + 3 for w in widths))
+    lines.extend(line(r) for r in cells[1:])
+    return "\n".join(lines) + "\n"
+
+
+def format_kv(pairs: Sequence[tuple[str, object]], *, width: int) -> str:
+    """Lines of ``"%-<width>s %s"``, as virsh's dominfo (15) and nodeinfo (20) print them."""
+    return "".join(f"{key:<{width}} {value}\n" for key, value in pairs)
+
+
+_UNITS = {
+    "": 1024,
+    "b": 1,
+    "byte": 1,
+    "bytes": 1,
+    "k": 1024,
+    "kib": 1024,
+    "kb": 1000,
+    "m": 1024**2,
+    "mib": 1024**2,
+    "mb": 1000**2,
+    "g": 1024**3,
+    "gib": 1024**3,
+    "gb": 1000**3,
+    "t": 1024**4,
+    "tib": 1024**4,
+    "tb": 1000**4,
+}
+
+
+def scaled_kib(text: str) -> int:
+    """virsh's scaled integer for memory sizes: plain numbers are KiB; ``512M``, ``2GiB``...
+
+    Raises:
+        ValueError: not a size.
+    """
+    raw = text.strip()
+    digits = raw
+    suffix = ""
+    for i, ch in enumerate(raw):
+        if not ch.isdigit():
+            digits, suffix = raw[:i], raw[i:].strip().lower()
+            break
+    if not digits or suffix not in _UNITS:
+        raise ValueError(f"invalid size {text!r}")
+    value = int(digits) * _UNITS[suffix]
+    return -(-value // 1024)
