@@ -1,0 +1,224 @@
+"""Fleet inventory benchmark: 10, 100 and 1,000 simulated hosts x 20 VMs, 25 ms per request.
+
+Three kinds of process, so the figures are the client's own:
+
+* a **server** process runs the simulated fleet (``aiohyperv.simulator``) with the added latency;
+* a fresh **client** process per measurement runs the inventory and reports wall time, CPU time
+  (``resource.getrusage(RUSAGE_SELF)``), peak RSS (``ru_maxrss``) and requests;
+* this **orchestrator** starts them and prints the table.
+
+For each fleet size the concurrent inventory (``Fleet.run(inventory_op)``) is compared with a
+baseline that inventories the same hosts one at a time.  The baseline of the 1,000-host fleet is
+measured on a sample of hosts and extrapolated (the output says so).
+
+Run: ``.venv/bin/python benchmarks/bench_fleet.py [--sizes 10,100,1000] [--latency-ms 25]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+VMS_PER_HOST = 20
+SEED = 7
+
+
+# -- client process ------------------------------------------------------------------------------
+
+
+async def _client(uris: list[str], concurrency: int, deadline: float) -> dict[str, Any]:
+    from aiohyperv._credentials import Credentials
+    from aiohyperv._transport import Limits, SessionPool
+    from aiohyperv.fleet import Fleet
+    from aiohyperv.fleet._fleet import FLEET_PER_HOST_CONNECTIONS
+    from aiohyperv.fleet._inventory import inventory_op
+
+    auth = Credentials(username="admin", password="secret")
+    limits = Limits(
+        total_connections=max(1000, concurrency * FLEET_PER_HOST_CONNECTIONS),
+        per_host_connections=FLEET_PER_HOST_CONNECTIONS,
+    )
+    async with SessionPool(limits=limits) as pool:
+        fleet = Fleet(uris, auth=auth, concurrency=concurrency, timeout=deadline, pool=pool)
+        usage0 = resource.getrusage(resource.RUSAGE_SELF)
+        t0 = time.perf_counter()
+        result = await fleet.run(inventory_op)
+        wall = time.perf_counter() - t0
+        usage1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
+    vms = sum(len(r.value.vms) for r in result.succeeded if r.value is not None)
+    return {
+        "hosts": len(uris),
+        "succeeded": len(result.succeeded),
+        "failed": len(result.failed),
+        "errors": sorted({f"{type(r.error).__name__}: {r.error}" for r in result.failed})[:3],
+        "vms": vms,
+        "wall": wall,
+        "cpu": cpu,
+        "requests": result.requests,
+        "maxrss_mib": usage1.ru_maxrss / 1024,  # Linux reports KiB
+    }
+
+
+def _run_client(uris: list[str], concurrency: int, timeout: float) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(uris, handle)
+        path = handle.name
+    try:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--client", path, str(concurrency), str(timeout)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+    finally:
+        os.unlink(path)
+    if proc.returncode != 0:
+        raise RuntimeError(f"client failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return report
+
+
+# -- orchestrator --------------------------------------------------------------------------------
+
+
+class Server:
+    """The simulated fleet in its own process (``python -m aiohyperv.fleet._demo SPEC``)."""
+
+    def __init__(self, n_hosts: int, latency: float) -> None:
+        from aiohyperv.fleet._demo import FleetSpec
+
+        spec = FleetSpec(
+            hosts=n_hosts,
+            vms=VMS_PER_HOST,
+            seed=SEED,
+            latency_min=latency,
+            latency_max=latency,
+            jitter=0.0,
+            transport="http",
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "aiohyperv.fleet._demo", json.dumps(dataclasses.asdict(spec))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("simulator process exited before serving")
+        self.uris: list[str] = json.loads(line)["uris"]
+
+    def cpu_seconds(self) -> float:
+        stat = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(stat[11]) + int(stat[12])) / ticks
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,1000")
+    parser.add_argument("--latency-ms", type=float, default=25.0)
+    parser.add_argument("--concurrency", type=int, default=250)
+    parser.add_argument("--baseline-sample", type=int, default=25)
+    parser.add_argument(
+        "--auth",
+        choices=("default", "basic", "ntlm"),
+        default="default",
+        help="auth method in the URIs (default: the transport's default for the URI)",
+    )
+    args = parser.parse_args()
+    latency = args.latency_ms / 1000
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    print(
+        f"fleet inventory benchmark: {VMS_PER_HOST} VMs/host, {args.latency_ms:g} ms added "
+        f"latency per request, concurrency {args.concurrency}, auth {args.auth}, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    )
+    print("simulator in its own process; each client run in a fresh process (own CPU/RSS)\n")
+    header = (
+        f"{'hosts':>6} {'mode':<12} {'ok':>5} {'wall s':>8} {'req/host':>9} {'client CPU s':>13} "
+        f"{'ms/host':>8} {'peak RSS MiB':>13} {'hosts/s':>8} {'server CPU s':>13} {'ms/host':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    notes: list[str] = []
+    for n in sizes:
+        t0 = time.perf_counter()
+        server = Server(n, latency)
+        startup = time.perf_counter() - t0
+        try:
+            cpu0 = server.cpu_seconds()
+            uris = server.uris
+            if args.auth != "default":
+                uris = [
+                    f"{u}&auth={args.auth}" if "?" in u else f"{u}?auth={args.auth}" for u in uris
+                ]
+            fleet = _run_client(uris, args.concurrency, 120.0)
+            server_cpu = server.cpu_seconds() - cpu0
+            _row(n, "concurrent", fleet, server_cpu)
+            sample = uris if n <= 100 else uris[: args.baseline_sample]
+            cpu0 = server.cpu_seconds()
+            base = _run_client(sample, 1, 120.0)
+            server_cpu = server.cpu_seconds() - cpu0
+            scale = n / len(sample)
+            label = "one-by-one" if scale == 1 else "one-by-one*"
+            if scale != 1:
+                notes.append(
+                    f"* {n} hosts: baseline measured on {len(sample)} hosts "
+                    f"({base['wall']:.2f} s wall, {base['cpu']:.2f} s client CPU) and "
+                    f"extrapolated x{scale:g}; its RSS is that of the sample"
+                )
+                base = {**base, "wall": base["wall"] * scale, "cpu": base["cpu"] * scale}
+            _row(n, label, base, server_cpu * scale)
+            print(
+                f"{'':>6} {'speed-up':<12} {'':>5} {base['wall'] / fleet['wall']:>7.1f}x"
+                f"   (server start {startup:.1f} s)"
+            )
+            for error in fleet["errors"]:
+                notes.append(f"{n} hosts: {error}")
+        finally:
+            server.stop()
+    print()
+    for note in notes:
+        print(note)
+    print("target: 1,000 hosts < 10 s wall on 2 cores, client memory < 300 MiB")
+
+
+def _row(n: int, mode: str, r: dict[str, Any], server_cpu: float) -> None:
+    per_host = r["requests"] / r["succeeded"] if r["succeeded"] else 0.0
+    print(
+        f"{n:>6} {mode:<12} {r['succeeded']:>5} {r['wall']:>8.2f} {per_host:>9.1f} "
+        f"{r['cpu']:>13.2f} {r['cpu'] / n * 1000:>8.1f} {r['maxrss_mib']:>13.1f} "
+        f"{n / r['wall']:>8.0f} {server_cpu:>13.2f} {server_cpu / n * 1000:>8.1f}"
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--client":
+        uris = json.loads(Path(sys.argv[2]).read_text())
+        report = asyncio.run(_client(uris, int(sys.argv[3]), float(sys.argv[4])))
+        sys.stdout.write(json.dumps(report) + "\n")
+    else:
+        main()

@@ -1,0 +1,64 @@
+"""Stream a fleet inventory as NDJSON: one JSON line per host, written the moment it completes.
+
+    python examples/fleet_ndjson.py > inventory.ndjson          # a simulated fleet of 20 hosts
+    python examples/fleet_ndjson.py hyperv://hv01/ hyperv://hv02/ > inventory.ndjson
+
+A failed host is a line too (``"ok": false`` with the error's class and message), and the
+progress summary goes to stderr, so stdout stays valid NDJSON for ``jq``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from aiohyperv import default_auth
+from aiohyperv.fleet import Fleet, FleetAuth, inventory_op
+from aiohyperv.testing import generate_fleet, run_simulator
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+
+@contextlib.asynccontextmanager
+async def targets(argv: list[str]) -> AsyncIterator[tuple[list[str], FleetAuth]]:
+    if argv:
+        yield argv, default_auth()
+        return
+    hosts = generate_fleet(20, 10, seed=11)
+    for host in hosts:
+        host.faults.latency = 0.01
+    hosts[-1].faults.unauthorized = True  # one bad host, to show what a failure looks like
+    async with run_simulator(*hosts, transport="https") as sim:
+        from aiohyperv import Credentials
+
+        yield sim.uris, Credentials(username="admin", password="secret")
+
+
+async def main(argv: list[str]) -> int:
+    failed = 0
+    async with targets(argv) as (uris, auth), Fleet(uris, auth=auth, concurrency=50) as fleet:
+        async with contextlib.aclosing(fleet.stream(inventory_op)) as results:
+            async for result in results:
+                if result.value is not None:
+                    record = {"host": result.host, "ok": True, **dataclasses.asdict(result.value)}
+                else:
+                    failed += 1
+                    error = result.error
+                    record = {
+                        "host": result.host,
+                        "ok": False,
+                        "error": {"type": type(error).__name__, "message": str(error)},
+                    }
+                sys.stdout.write(json.dumps(record) + "\n")
+                sys.stdout.flush()
+        print(f"{len(fleet) - failed}/{len(fleet)} hosts inventoried", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(sys.argv[1:])))

@@ -1,0 +1,596 @@
+"""Run one coroutine against many hosts: bounded, deadline-bound, failure-isolated, streaming.
+
+The engine is a fixed pool of worker tasks inside one :class:`asyncio.TaskGroup`.  The workers
+share a plain iterator over the hosts (``next()`` never awaits, so no lock is needed) and each
+one catches its host's exceptions into a :class:`HostResult`: one dead, slow or faulting host
+never cancels the others.  Only a cancellation of the whole run propagates, and then every worker
+is cancelled and awaited before the caller sees the ``CancelledError``.
+
+Workers, not one task per host, keep memory flat for fleets of thousands: at most ``concurrency``
+hosts hold state at once, and the event buffer between the workers and the consumer is bounded,
+so a slow consumer slows the fleet down instead of piling results up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Generic, Self, TypeAlias, TypeVar
+
+from .._config import ConnectionURI, parse_uri
+from .._credentials import Credentials, resolve_credentials
+from .._exceptions import ConfigError, HyperVError, TransportTimeout
+from .._log import logger
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .._credentials import AuthCallback
+    from .._transport import Limits, SessionPool, WSManSession
+    from ._model import HostInventory
+
+__all__ = [
+    "EventKind",
+    "Fleet",
+    "FleetAuth",
+    "FleetEvent",
+    "FleetHost",
+    "FleetProgress",
+    "FleetResult",
+    "HostOperation",
+    "HostResult",
+]
+
+T = TypeVar("T")
+
+#: One auth source for every host, or a mapping from host to its own source.  Mapping keys may be
+#: the URI text as given, ``host:port`` (``ConnectionURI.host_label``) or the bare host name.
+FleetAuth: TypeAlias = (
+    "Credentials | AuthCallback | Mapping[str, Credentials | AuthCallback] | None"
+)
+
+#: What :meth:`Fleet.run` calls for each host.
+HostOperation: TypeAlias = Callable[["FleetHost"], Awaitable[T]]
+
+
+class EventKind(StrEnum):
+    """What happened to a host."""
+
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetProgress:
+    """Counts at one moment of a run (a snapshot; it does not change afterwards)."""
+
+    total: int
+    started: int
+    succeeded: int
+    failed: int
+    elapsed: float
+
+    @property
+    def done(self) -> int:
+        """Hosts finished either way."""
+        return self.succeeded + self.failed
+
+    @property
+    def in_flight(self) -> int:
+        """Hosts started but not yet finished."""
+        return self.started - self.done
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostResult(Generic[T]):
+    """The outcome for one host: a value or an error, never both.
+
+    Attributes:
+        host: ``host:port`` of the host (its ``ConnectionURI.host_label``).
+        uri: The parsed URI the host was reached at.
+        index: Position of the host in the list the fleet was given.
+        value: What the operation returned (None when it failed).
+        error: The exception the operation raised, or None on success.
+        elapsed: Seconds from the host's start to its result.
+        requests: WS-Management requests the operation sent through :meth:`FleetHost.session`
+            (0 when the operation did not use the fleet's pool).
+    """
+
+    host: str
+    uri: ConnectionURI
+    index: int
+    value: T | None = None
+    error: Exception | None = None
+    elapsed: float = 0.0
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the operation returned normally."""
+        return self.error is None
+
+    def unwrap(self) -> T:
+        """Return the value, or raise the host's error."""
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]  # ok results carry T (which may be None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetEvent(Generic[T]):
+    """A progress event: a host started, succeeded or failed, with the counts after it."""
+
+    kind: EventKind
+    host: str
+    index: int
+    progress: FleetProgress
+    result: HostResult[T] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetResult(Generic[T]):
+    """Every host's result, in the order the hosts were given.
+
+    Attributes:
+        results: One :class:`HostResult` per host.
+        elapsed: Wall time of the whole run in seconds.
+    """
+
+    results: tuple[HostResult[T], ...]
+    elapsed: float = 0.0
+
+    @property
+    def succeeded(self) -> list[HostResult[T]]:
+        """Results of the hosts whose operation returned."""
+        return [r for r in self.results if r.error is None]
+
+    @property
+    def failed(self) -> list[HostResult[T]]:
+        """Results of the hosts whose operation raised (or missed its deadline)."""
+        return [r for r in self.results if r.error is not None]
+
+    @property
+    def values(self) -> dict[str, T]:
+        """``host -> value`` for the hosts that succeeded."""
+        return {r.host: r.value for r in self.results if r.error is None}  # type: ignore[misc]
+
+    @property
+    def errors(self) -> dict[str, Exception]:
+        """``host -> exception`` for the hosts that failed."""
+        return {r.host: r.error for r in self.results if r.error is not None}
+
+    @property
+    def requests(self) -> int:
+        """WS-Management requests sent for the whole fleet."""
+        return sum(r.requests for r in self.results)
+
+    def raise_for_errors(self) -> None:
+        """Raise an ``ExceptionGroup`` of every host's error; do nothing if all succeeded.
+
+        Each member exception carries ``.host`` (for aiohyperv errors) so ``except*`` handlers can
+        tell the hosts apart.
+        """
+        errors = [r.error for r in self.results if r.error is not None]
+        if errors:
+            raise ExceptionGroup(f"{len(errors)} of {len(self.results)} hosts failed", errors)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __iter__(self) -> Iterator[HostResult[T]]:
+        return iter(self.results)
+
+
+class FleetHost:
+    """What the per-host operation receives: the host's URI and ways to reach it.
+
+    :meth:`session` hands out a WS-Management session from the fleet's shared pool (so per-host
+    connection limits, keep-alive and TLS contexts are shared), and counts the requests it sends
+    for the host's :class:`HostResult`.
+    """
+
+    __slots__ = ("_baselines", "_fleet", "_sessions", "index", "text", "uri")
+
+    def __init__(self, fleet: Fleet, index: int, uri: ConnectionURI, text: str) -> None:
+        self._fleet = fleet
+        self.index = index
+        self.uri = uri
+        self.text = text
+        self._sessions: list[WSManSession] = []
+        self._baselines: list[int] = []
+
+    def __repr__(self) -> str:
+        return f"<FleetHost {self.label} #{self.index}>"
+
+    @property
+    def label(self) -> str:
+        """``host:port``, the name errors and results use."""
+        return self.uri.host_label
+
+    @property
+    def pool(self) -> SessionPool:
+        """The fleet's shared session pool (created on first use)."""
+        return self._fleet._get_pool()
+
+    @property
+    def auth(self) -> Credentials | AuthCallback | None:
+        """The auth source for this host (what ``aiohyperv.connect(auth=...)`` accepts)."""
+        return self._fleet._auth_for(self.text, self.uri)
+
+    async def credentials(self) -> Credentials:
+        """Resolve this host's credentials from the fleet's auth source.
+
+        Raises:
+            CredentialsError: No source could supply them.
+        """
+        return await resolve_credentials(self.uri, self.auth)
+
+    async def session(self) -> WSManSession:
+        """A WS-Management session for this host from the fleet's pool; requests are counted."""
+        credentials = await self.credentials()
+        session = self.pool.session(self.uri, credentials)
+        self.track(session)
+        return session
+
+    def track(self, session: WSManSession) -> None:
+        """Count ``session``'s requests from now on towards this host's result."""
+        if any(s is session for s in self._sessions):
+            return
+        self._sessions.append(session)
+        self._baselines.append(session.stats.requests)
+
+    @property
+    def requests(self) -> int:
+        """Requests sent so far by the sessions this host handed out or tracked."""
+        return sum(
+            s.stats.requests - base for s, base in zip(self._sessions, self._baselines, strict=True)
+        )
+
+
+@dataclass(slots=True)
+class _Counts:
+    total: int
+    started: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    t0: float = field(default_factory=time.perf_counter)
+
+    def snapshot(self) -> FleetProgress:
+        return FleetProgress(
+            total=self.total,
+            started=self.started,
+            succeeded=self.succeeded,
+            failed=self.failed,
+            elapsed=time.perf_counter() - self.t0,
+        )
+
+
+_DONE = object()
+
+
+#: Connections per host in a pool the fleet opens itself (the pool's own default is 4).
+FLEET_PER_HOST_CONNECTIONS = 2
+
+
+def _fleet_limits() -> Limits:
+    """The limits of a pool the fleet opens itself.
+
+    Two connections per host, not the pool's default four: NTLM, Negotiate and Kerberos
+    authenticate each TCP connection (a 401 challenge and two more round trips, plus key
+    derivation), so across a thousand hosts every extra connection costs thousands of
+    handshakes, and a host's WinRM ``MaxConnections`` budget is shared with everyone else.
+    A per-host inventory's dozen requests still overlap on two connections.
+    """
+    from .._transport import Limits
+
+    return Limits(per_host_connections=FLEET_PER_HOST_CONNECTIONS)
+
+
+class Fleet:
+    """Many Hyper-V hosts, worked on together.
+
+    ``Fleet`` runs one async operation against every host with a global concurrency bound (per
+    host limits come from the session pool), a per-host deadline, and failure isolation: each
+    host ends as a :class:`HostResult` holding a value or an exception.
+
+    Example::
+
+        async with Fleet(["hyperv://hv01/", "hyperv://hv02/"], auth=cb) as fleet:
+            async for result in fleet.stream(op):
+                print(result.host, result.ok)
+            summary = await fleet.run(op)
+            summary.raise_for_errors()
+
+    Used without ``async with``, each run opens its own pool and closes it at the end.
+
+    Args:
+        hosts: URIs as text (``hyperv://...``) or :class:`ConnectionURI`.
+        auth: Credentials or an auth callback for every host, or a mapping from host (URI text,
+            ``host:port`` or host name) to its own.  None uses the environment and libvirt's
+            ``auth.conf``.
+        concurrency: How many hosts are worked on at once.
+        timeout: Deadline in seconds for each host's whole operation (None: no deadline).  A host
+            past it fails with :class:`~aiohyperv.TransportTimeout`.
+        pool: A session pool to share; the caller keeps ownership.  Without one the fleet makes
+            its own (see ``pool_factory``), with two connections per host
+            (:data:`FLEET_PER_HOST_CONNECTIONS`: connection-based auth handshakes add up over
+            a fleet), and closes it.
+        pool_factory: Builds the fleet's own pool, e.g. to pass ``Limits``/``Timeouts``.
+
+    Raises:
+        ConfigError: A host URI cannot be parsed, or an argument is out of range.
+    """
+
+    def __init__(
+        self,
+        hosts: Iterable[str | ConnectionURI],
+        *,
+        auth: FleetAuth = None,
+        concurrency: int = 64,
+        timeout: float | None = 60.0,
+        pool: SessionPool | None = None,
+        pool_factory: Callable[[], SessionPool] | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ConfigError(f"concurrency must be at least 1, not {concurrency}")
+        if timeout is not None and timeout <= 0:
+            raise ConfigError(f"timeout must be positive, not {timeout}")
+        self._hosts: list[tuple[str, ConnectionURI]] = []
+        for item in hosts:
+            if isinstance(item, ConnectionURI):
+                self._hosts.append((str(item), item))
+            else:
+                self._hosts.append((item, parse_uri(item)))
+        self._auth = auth
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self._pool = pool
+        self._owns_pool = False
+        self._pool_factory = pool_factory
+        self._entered = False
+
+    def __repr__(self) -> str:
+        return (
+            f"<Fleet hosts={len(self._hosts)} concurrency={self.concurrency} "
+            f"timeout={self.timeout}>"
+        )
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+    @property
+    def uris(self) -> list[ConnectionURI]:
+        """The parsed host URIs, in the order given."""
+        return [uri for _, uri in self._hosts]
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        self._entered = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pool the fleet opened (a pool passed in is left to its owner)."""
+        self._entered = False
+        pool, owned = self._pool, self._owns_pool
+        if owned:
+            self._pool, self._owns_pool = None, False
+        if owned and pool is not None:
+            await asyncio.shield(pool.aclose())
+
+    def _get_pool(self) -> SessionPool:
+        if self._pool is None:
+            if self._pool_factory is not None:
+                self._pool = self._pool_factory()
+            else:
+                # Imported here: fleets of plain coroutines never need the transport.
+                from .._transport import SessionPool
+
+                self._pool = SessionPool(limits=_fleet_limits())
+            self._owns_pool = True
+        return self._pool
+
+    def _auth_for(self, text: str, uri: ConnectionURI) -> Credentials | AuthCallback | None:
+        auth = self._auth
+        if auth is None or isinstance(auth, Credentials) or not isinstance(auth, Mapping):
+            return auth
+        for key in (text, uri.host_label, uri.hostname):
+            found = auth.get(key)
+            if found is not None:
+                return found
+        return None
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def run(
+        self,
+        op: HostOperation[T],
+        *,
+        on_event: Callable[[FleetEvent[T]], object] | None = None,
+    ) -> FleetResult[T]:
+        """Run ``op`` on every host and gather the results.
+
+        Args:
+            op: ``async def op(host: FleetHost) -> T``.
+            on_event: Called (synchronously, in the worker) for every started, succeeded and
+                failed event; for progress bars and logs.  It must not block; an exception it
+                raises is a bug in the caller and aborts the whole run.
+
+        Returns:
+            A :class:`FleetResult` with one result per host, in input order.
+
+        Raises:
+            asyncio.CancelledError: The run itself was cancelled (every host task is cancelled
+                and awaited first).  Host failures are never raised here; see
+                :meth:`FleetResult.raise_for_errors`.
+        """
+        t0 = time.perf_counter()
+        results: list[HostResult[T]] = []
+        async with contextlib.aclosing(self.stream(op, on_event=on_event)) as stream:
+            async for result in stream:
+                results.append(result)
+        results.sort(key=lambda r: r.index)
+        return FleetResult(results=tuple(results), elapsed=time.perf_counter() - t0)
+
+    async def inventory(
+        self, *, on_event: Callable[[FleetEvent[HostInventory]], object] | None = None
+    ) -> FleetResult[HostInventory]:
+        """Collect the standard inventory of every host (``run(inventory_op)``)."""
+        from ._inventory import inventory_op
+
+        return await self.run(inventory_op, on_event=on_event)
+
+    async def stream(
+        self,
+        op: HostOperation[T],
+        *,
+        on_event: Callable[[FleetEvent[T]], object] | None = None,
+    ) -> AsyncGenerator[HostResult[T], None]:
+        """Yield each host's result as soon as it completes.
+
+        Leaving the ``async for`` early (``break``) or cancelling the consumer cancels the hosts
+        still in flight and waits for them.  Use ``contextlib.aclosing`` to make that happen at
+        once rather than when the generator is collected.
+        """
+        async with contextlib.aclosing(self.events(op, on_event=on_event)) as events:
+            async for event in events:
+                if event.result is not None:
+                    yield event.result
+
+    async def events(
+        self,
+        op: HostOperation[T],
+        *,
+        on_event: Callable[[FleetEvent[T]], object] | None = None,
+    ) -> AsyncGenerator[FleetEvent[T], None]:
+        """Yield every progress event (started, succeeded, failed) of a run, as it happens.
+
+        Each event carries a :class:`FleetProgress` snapshot; succeeded and failed events carry
+        the host's :class:`HostResult`.
+        """
+        # Unbounded queue + a semaphore of free slots: producers wait for a slot (backpressure),
+        # while the end-of-run marker can always be queued without waiting.
+        queue: asyncio.Queue[FleetEvent[T] | object] = asyncio.Queue()
+        slots = asyncio.Semaphore(2 * self.concurrency)
+
+        async def emit(event: FleetEvent[T]) -> None:
+            if on_event is not None:
+                on_event(event)
+            await slots.acquire()
+            queue.put_nowait(event)
+
+        runner = asyncio.create_task(self._drive(op, emit), name="aiohyperv-fleet")
+        runner.add_done_callback(lambda _: queue.put_nowait(_DONE))
+        try:
+            while True:
+                item = await queue.get()
+                if item is _DONE:
+                    break
+                slots.release()
+                yield item  # type: ignore[misc]  # everything but _DONE is a FleetEvent
+            if not runner.cancelled() and (exc := runner.exception()) is not None:
+                raise exc
+        finally:
+            if not runner.done():
+                runner.cancel()
+                await asyncio.wait([runner])
+
+    async def _drive(
+        self, op: HostOperation[T], emit: Callable[[FleetEvent[T]], Awaitable[None]]
+    ) -> None:
+        counts = _Counts(total=len(self._hosts))
+        hosts = iter(enumerate(self._hosts))
+        pool_was_set = self._pool is not None
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for n in range(min(self.concurrency, len(self._hosts))):
+                    tg.create_task(self._worker(op, hosts, counts, emit), name=f"fleet-worker-{n}")
+        finally:
+            # A run outside ``async with`` closes the pool it had to open.
+            if not self._entered and not pool_was_set and self._owns_pool:
+                await self.aclose()
+
+    async def _worker(
+        self,
+        op: HostOperation[T],
+        hosts: Iterator[tuple[int, tuple[str, ConnectionURI]]],
+        counts: _Counts,
+        emit: Callable[[FleetEvent[T]], Awaitable[None]],
+    ) -> None:
+        for index, (text, uri) in hosts:
+            counts.started += 1
+            label = uri.host_label
+            await emit(
+                FleetEvent(
+                    kind=EventKind.STARTED, host=label, index=index, progress=counts.snapshot()
+                )
+            )
+            result = await self._run_one(op, FleetHost(self, index, uri, text))
+            if result.error is None:
+                counts.succeeded += 1
+                kind = EventKind.SUCCEEDED
+            else:
+                counts.failed += 1
+                kind = EventKind.FAILED
+            await emit(
+                FleetEvent(
+                    kind=kind,
+                    host=label,
+                    index=index,
+                    progress=counts.snapshot(),
+                    result=result,
+                )
+            )
+
+    async def _run_one(self, op: HostOperation[T], host: FleetHost) -> HostResult[T]:
+        label = host.label
+        t0 = time.perf_counter()
+        error: Exception | None = None
+        value: T | None = None
+        deadline = asyncio.timeout(self.timeout)
+        try:
+            async with deadline:
+                value = await op(host)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the whole run is being cancelled
+            # A stray CancelledError from inside the operation is that host's failure only.
+            error = HyperVError("operation was cancelled", host=label)
+        except TimeoutError as exc:
+            if deadline.expired():
+                error = TransportTimeout(
+                    f"no result within the {self.timeout:g} s per-host deadline", host=label
+                )
+                error.__cause__ = exc
+            else:
+                error = exc
+        except Exception as exc:
+            error = exc
+        if isinstance(error, HyperVError):
+            error.with_host(label)
+        elapsed = time.perf_counter() - t0
+        if error is not None:
+            logger.debug("fleet: %s failed after %.3f s: %r", label, elapsed, error)
+        return HostResult(
+            host=label,
+            uri=host.uri,
+            index=host.index,
+            value=value,
+            error=error,
+            elapsed=elapsed,
+            requests=host.requests,
+        )

@@ -1,0 +1,377 @@
+"""Writers for ``aiohyperv inventory``: table, json, ndjson and csv, plus the progress bar.
+
+Every writer sees each host's result as it completes (:meth:`InventoryWriter.host`) and the whole
+run at the end (:meth:`InventoryWriter.finish`).  Streaming formats (ndjson, csv) write as hosts
+complete, so a pipe sees the first host long before the last; json and table write at the end.
+Machine formats keep stdout clean: the summary and failures go to the separate ``summary``
+stream (stderr in the CLI).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import time
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+from ._model import HostInventory, VMInventory, to_json_object, to_jsonable
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ._fleet import FleetEvent, FleetProgress, FleetResult, HostResult
+
+__all__ = [
+    "FORMATS",
+    "CsvWriter",
+    "InventoryWriter",
+    "JsonWriter",
+    "NdjsonWriter",
+    "ProgressBar",
+    "TableWriter",
+    "error_record",
+    "make_writer",
+    "write_summary",
+]
+
+FORMATS = ("table", "json", "ndjson", "csv")
+
+
+class InventoryWriter(Protocol):
+    """What the CLI feeds results into."""
+
+    def host(self, result: HostResult[HostInventory]) -> None:
+        """Called once per host, as soon as it completes."""
+
+    def finish(self, result: FleetResult[HostInventory]) -> None:
+        """Called once at the end with every result (in input order)."""
+
+
+def error_record(result: HostResult[HostInventory]) -> dict[str, object]:
+    """``{"host", "type", "message"}`` for a failed host (the message never holds secrets)."""
+    error = result.error
+    return {
+        "host": result.host,
+        "type": type(error).__name__,
+        "message": _error_message(error),
+    }
+
+
+def _error_message(error: BaseException | None) -> str:
+    if error is None:
+        return ""
+    text = str(error)
+    return text or repr(error)
+
+
+def _host_record(result: HostResult[HostInventory]) -> dict[str, object]:
+    if result.value is not None:
+        record: dict[str, object] = {"host": result.host, "ok": True}
+        record["elapsed"] = round(result.elapsed, 4)
+        record["inventory"] = to_jsonable(result.value)
+        return record
+    return {
+        "host": result.host,
+        "ok": False,
+        "elapsed": round(result.elapsed, 4),
+        "error": {k: v for k, v in error_record(result).items() if k != "host"},
+    }
+
+
+def _summary_record(result: FleetResult[HostInventory]) -> dict[str, object]:
+    inventories = [r.value for r in result.succeeded if r.value is not None]
+    return {
+        "hosts": len(result),
+        "succeeded": len(result.succeeded),
+        "failed": len(result.failed),
+        "vms": sum(len(inv.vms) for inv in inventories),
+        "running": sum(inv.running for inv in inventories),
+        "requests": result.requests,
+        "elapsed": round(result.elapsed, 3),
+    }
+
+
+class JsonWriter:
+    """One JSON document at the end: ``{"hosts": [...], "failed": [...], "summary": {...}}``."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def host(self, result: HostResult[HostInventory]) -> None:
+        pass
+
+    def finish(self, result: FleetResult[HostInventory]) -> None:
+        document = {
+            "hosts": [
+                to_json_object(r.value) | {"elapsed": round(r.elapsed, 4)} for r in result.succeeded
+            ],
+            "failed": [error_record(r) for r in result.failed],
+            "summary": _summary_record(result),
+        }
+        json.dump(document, self.out, indent=2)
+        self.out.write("\n")
+        self.out.flush()
+
+
+class NdjsonWriter:
+    """One JSON line per host, written and flushed the moment the host completes."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def host(self, result: HostResult[HostInventory]) -> None:
+        self.out.write(json.dumps(_host_record(result), separators=(",", ":")))
+        self.out.write("\n")
+        self.out.flush()
+
+    def finish(self, result: FleetResult[HostInventory]) -> None:
+        self.out.flush()
+
+
+CSV_COLUMNS = (
+    "host",
+    "hostname",
+    "os_caption",
+    "os_version",
+    "vm_name",
+    "vm_uuid",
+    "vm_id",
+    "state",
+    "vcpus",
+    "memory_startup_mib",
+    "memory_dynamic",
+    "memory_demand_mib",
+    "uptime",
+    "generation",
+    "config_version",
+    "autostart",
+    "disks",
+    "nics",
+    "notes",
+    "error",
+)
+
+
+def _csv_cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+class CsvWriter:
+    """One row per VM with the host's columns repeated; a failed host is one row with ``error``.
+
+    A host without VMs still gets one row (with empty VM columns), so every host appears.
+    Disks are ``path`` values and NICs ``mac@switch`` values, each joined with ``;``.
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._writer = csv.writer(out, lineterminator="\n")
+        self._writer.writerow(CSV_COLUMNS)
+
+    def host(self, result: HostResult[HostInventory]) -> None:
+        inv = result.value
+        if inv is None:
+            row: dict[str, object] = dict.fromkeys(CSV_COLUMNS, "")
+            row["host"] = result.host
+            row["error"] = f"{type(result.error).__name__}: {_error_message(result.error)}"
+            self._writer.writerow(row.values())
+        else:
+            base: dict[str, object] = {
+                "host": inv.host,
+                "hostname": inv.hostname,
+                "os_caption": inv.os_caption,
+                "os_version": inv.os_version,
+            }
+            vms: Sequence[VMInventory | None] = inv.vms or (None,)
+            for vm in vms:
+                vm_row: dict[str, object] = {**dict.fromkeys(CSV_COLUMNS, ""), **base}
+                if vm is not None:
+                    vm_row.update(
+                        vm_name=vm.name,
+                        vm_uuid=vm.uuid,
+                        vm_id=vm.id,
+                        state=vm.state,
+                        vcpus=vm.vcpus,
+                        memory_startup_mib=vm.memory_startup_mib,
+                        memory_dynamic=vm.memory_dynamic,
+                        memory_demand_mib=vm.memory_demand_mib,
+                        uptime=None if vm.uptime is None else round(vm.uptime),
+                        generation=vm.generation,
+                        config_version=vm.config_version,
+                        autostart=vm.autostart,
+                        disks=";".join(d.path for d in vm.disks),
+                        nics=";".join(f"{n.mac or ''}@{n.switch or ''}" for n in vm.nics),
+                        notes=vm.notes,
+                    )
+                self._writer.writerow([_csv_cell(vm_row[c]) for c in CSV_COLUMNS])
+        self.out.flush()
+
+    def finish(self, result: FleetResult[HostInventory]) -> None:
+        self.out.flush()
+
+
+def _gib(value: int | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value / 2**30:.1f}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out.extend(line(row) for row in rows)
+    return "\n".join(out)
+
+
+class TableWriter:
+    """A human summary at the end: one line per host, the failures, and the totals."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def host(self, result: HostResult[HostInventory]) -> None:
+        pass
+
+    def finish(self, result: FleetResult[HostInventory]) -> None:
+        headers = ("HOST", "NAME", "OS", "VERSION", "CPU", "MEM GiB", "FREE", "VMs", "RUN",
+                   "SWITCHES", "REQ", "TIME")  # fmt: skip
+        rows: list[list[str]] = []
+        for r in result.succeeded:
+            inv = r.value
+            if inv is None:
+                continue
+            rows.append(
+                [
+                    inv.host,
+                    inv.hostname,
+                    _short_os(inv.os_caption),
+                    inv.os_version,
+                    f"{inv.cpu_sockets}s/{inv.cpu_cores}c/{inv.cpu_threads}t",
+                    _gib(inv.memory_total),
+                    _gib(inv.memory_free),
+                    str(len(inv.vms)),
+                    str(inv.running),
+                    str(len(inv.switches)),
+                    str(r.requests or inv.requests),
+                    _duration(r.elapsed),
+                ]
+            )
+        if rows:
+            self.out.write(_render_table(headers, rows, right={5, 6, 7, 8, 9, 10, 11}))
+            self.out.write("\n")
+        write_summary(result, self.out)
+        self.out.flush()
+
+
+_OS_PREFIXES = ("Microsoft ", "Windows ")
+
+
+def _short_os(caption: str) -> str:
+    text = caption
+    for prefix in _OS_PREFIXES:
+        text = text.removeprefix(prefix)
+    return text
+
+
+def write_summary(result: FleetResult[HostInventory], out: TextIO) -> None:
+    """Write the failed hosts (error class and message) and one totals line to ``out``."""
+    failed = result.failed
+    if failed:
+        out.write(f"\n{len(failed)} host(s) failed:\n")
+        rows = [[r.host, type(r.error).__name__, _error_message(r.error)] for r in failed]
+        out.write(_render_table(("HOST", "ERROR", "MESSAGE"), rows, right=set()))
+        out.write("\n")
+    summary = _summary_record(result)
+    requests = result.requests
+    per_host = requests / len(result.succeeded) if result.succeeded else 0.0
+    out.write(
+        f"\n{summary['succeeded']}/{summary['hosts']} hosts inventoried, "
+        f"{summary['failed']} failed; {summary['vms']} VMs ({summary['running']} running); "
+        f"{requests} requests ({per_host:.1f} per host); {_duration(result.elapsed)}\n"
+    )
+
+
+def make_writer(fmt: str, out: TextIO) -> InventoryWriter:
+    """The writer for ``--format``."""
+    writers: dict[str, type[TableWriter | JsonWriter | NdjsonWriter | CsvWriter]] = {
+        "table": TableWriter,
+        "json": JsonWriter,
+        "ndjson": NdjsonWriter,
+        "csv": CsvWriter,
+    }
+    return writers[fmt](out)
+
+
+class ProgressBar:
+    """A one-line live progress bar on a terminal: hosts done and failed, VMs found, elapsed.
+
+    Draws only when ``stream.isatty()``; otherwise every method does nothing, so logs and pipes
+    stay clean.  Redraws at most ``fps`` times a second.
+    """
+
+    def __init__(self, stream: TextIO, *, fps: float = 15.0, enabled: bool | None = None) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty() if enabled is None else enabled
+        self._interval = 1.0 / fps
+        self._last = 0.0
+        self._vms = 0
+        self._progress: FleetProgress | None = None
+        self._drawn = False
+
+    def __call__(self, event: FleetEvent[HostInventory]) -> None:
+        if not self.enabled:
+            return
+        result = event.result
+        if result is not None and result.value is not None:
+            self._vms += len(result.value.vms)
+        self._progress = event.progress
+        now = time.monotonic()
+        done = event.progress.done == event.progress.total
+        if done or now - self._last >= self._interval:
+            self._last = now
+            self._draw()
+
+    def _draw(self) -> None:
+        p = self._progress
+        if p is None:
+            return
+        columns = shutil.get_terminal_size((80, 20)).columns
+        stats = (
+            f" {p.done}/{p.total} hosts  {p.failed} failed  {self._vms} VMs  "
+            f"{p.in_flight} active  {p.elapsed:.1f}s"
+        )
+        width = max(10, min(40, columns - len(stats) - 3))
+        filled = int(width * p.done / p.total) if p.total else width
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\r[{bar}]{stats}"[: columns - 1] + "\x1b[K")
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        """Erase the bar so the summary starts on a clean line."""
+        if self.enabled and self._drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._drawn = False

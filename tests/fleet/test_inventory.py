@@ -1,0 +1,201 @@
+"""The standard inventory against simulated hosts: content, round trips, and failing hosts."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import TYPE_CHECKING, Literal
+
+import pytest
+
+from aiohyperv._credentials import Credentials
+from aiohyperv._exceptions import (
+    AuthenticationError,
+    ConnectError,
+    InternalError,
+    TransportTimeout,
+    WSManFault,
+)
+from aiohyperv._transport import SessionPool
+from aiohyperv.fleet import EventKind, Fleet, FleetEvent, FleetResult
+from aiohyperv.fleet._inventory import collect_inventory, inventory_op
+from aiohyperv.hyperv import map_enabled_state
+from aiohyperv.simulator import HostSpec
+
+from .conftest import CREDENTIALS, SimHost, StartHosts, dead_uri
+
+if TYPE_CHECKING:
+    from aiohyperv.fleet._model import HostInventory
+
+ALL_OS = ("2008R2", "2012", "2012R2", "2016", "2019", "2022", "2025")
+
+
+def check_against_simulator(inv: HostInventory, sim: SimHost) -> None:
+    """Every VM the simulator holds is in the inventory with the simulator's own values."""
+    host = sim.host
+    v1 = host.os.v1
+    ns: Literal["v1", "v2"] = "v1" if v1 else "v2"
+    assert inv.host == sim.label
+    assert inv.namespace == ns
+    assert inv.hostname == host.dns_name
+    assert inv.os_version == host.os.version
+    assert inv.os_caption == host.os.caption.strip()
+    assert inv.version is not None and inv.version // 100_000_000 == int(
+        host.os.version[0:2].rstrip(".")
+    )
+    assert inv.cpu_sockets == host.sockets
+    assert inv.cpu_cores == host.sockets * host.cores_per_socket
+    assert inv.cpu_model == host.cpu_name
+    assert inv.memory_total == host.memory_bytes
+    assert inv.memory_free is not None and 0 < inv.memory_free < host.memory_bytes
+    assert sorted(s.name for s in inv.switches) == sorted(name for _, name in host.switches)
+
+    by_uuid = {vm.uuid: vm for vm in inv.vms}
+    assert len(by_uuid) == len(host.vms) == host.spec.vms
+    for guid, rec in host.vms.items():
+        vm = by_uuid[guid]
+        assert vm.name == rec.name
+        assert vm.vcpus == rec.cpus
+        assert vm.memory_startup_mib == rec.memory_mb
+        if not v1:  # the simulated 2008 R2 provider always reports static memory
+            assert vm.memory_dynamic == rec.dynamic_memory
+        assert vm.generation == rec.generation
+        assert vm.enabled_state == rec.state
+        assert vm.state == map_enabled_state(ns, rec.state).state.label
+        assert (vm.id is not None) == (rec.process_id is not None and rec.state != 3)
+        assert vm.notes == rec.notes
+        assert len([d for d in vm.disks if d.kind == "disk"]) == rec.disks
+        assert all(d.path.endswith((".vhdx", ".vhd", ".iso")) for d in vm.disks)
+        assert len(vm.nics) == rec.nics
+        for nic in vm.nics:
+            assert nic.mac is not None and nic.mac.startswith("00:15:5D:")
+            assert nic.switch in {name for _, name in host.switches}
+        if v1:
+            assert vm.config_version is None and vm.autostart is None
+        else:
+            assert vm.config_version == rec.version
+            assert vm.autostart == (rec.autostart == 4)
+        if rec.on_since is not None:
+            assert vm.uptime is not None and vm.uptime > 0
+        # Memory demand (GetSummaryInformation): nothing while off, something while on.
+        assert vm.memory_demand_mib is not None
+        assert (vm.memory_demand_mib > 0) == (rec.on_since is not None)
+
+
+@pytest.mark.parametrize("os_name", ALL_OS)
+async def test_inventory_matches_the_host(start_hosts: StartHosts, os_name: str) -> None:
+    (sim,) = await start_hosts([HostSpec(name=f"hv-{os_name.lower()}", os=os_name, vms=12, seed=5)])
+    async with SessionPool() as pool:
+        session = pool.session(sim.uri, CREDENTIALS)
+        inv = await collect_inventory(session, host=sim.label)
+        requests = session.stats.requests
+    check_against_simulator(inv, sim)
+    # A handful of whole-class enumerations, whatever the number of VMs.
+    # 3 cimv2 + 8 virtualization enumerations + 1 GetSummaryInformation (v1: 7 + 1).
+    if os_name == "2008R2":
+        assert requests <= 3 + 9 + 8  # cimv2 + (failed) v2 probe + v1
+    else:
+        assert requests == 12
+
+
+async def test_request_count_does_not_grow_with_vms(start_hosts: StartHosts) -> None:
+    small, big = await start_hosts(
+        [HostSpec(name="small", vms=1, seed=1), HostSpec(name="big", vms=60, seed=1)]
+    )
+    result = await Fleet([small.uri, big.uri], auth=CREDENTIALS).run(inventory_op)
+    result.raise_for_errors()
+    counts = [r.requests for r in result]
+    assert counts[0] == counts[1] == 12
+    assert [r.value.requests for r in result if r.value] == counts
+    big_inv = result.results[1].value
+    assert big_inv is not None and len(big_inv.vms) == 60
+
+
+async def test_namespace_from_uri_skips_detection(start_hosts: StartHosts) -> None:
+    (sim,) = await start_hosts([HostSpec(name="old", os="2008R2", vms=3, seed=2)])
+    uri = dataclasses.replace(sim.uri, namespace="v1")
+    result = await Fleet([uri], auth=CREDENTIALS).run(inventory_op)
+    inv = result.results[0].unwrap()
+    assert inv.namespace == "v1"
+    assert result.results[0].requests == 11  # 3 cimv2 + 7 v1 + summary, no v2 probe
+    check_against_simulator(inv, sim)
+
+
+async def test_fleet_with_dead_slow_unauthorized_and_faulting_hosts(
+    start_hosts: StartHosts,
+) -> None:
+    specs = [
+        HostSpec(name=f"hv{i:02d}", os=ALL_OS[i % len(ALL_OS)], vms=6, seed=i) for i in range(9)
+    ]
+    sims = await start_hosts(specs)
+    healthy = sims[:5]
+    slow, unauthorized, wrong_password, faulting = sims[5:]
+    slow.host.faults.latency = 30.0  # far past the fleet's deadline
+    unauthorized.host.faults.unauthorized = True
+    faulting.host.faults.fault_rate = 1.0
+    dead = dead_uri()
+
+    auth = {
+        **{s.label: CREDENTIALS for s in sims},
+        dead.host_label: CREDENTIALS,
+        wrong_password.label: Credentials(username="admin", password="not-the-password"),
+    }
+    uris = [s.uri for s in sims] + [dead]
+    result: FleetResult[HostInventory] = await Fleet(
+        uris, auth=auth, concurrency=4, timeout=1.5
+    ).run(inventory_op)
+
+    errors = result.errors
+    assert set(errors) == {
+        slow.label,
+        unauthorized.label,
+        wrong_password.label,
+        faulting.label,
+        dead.host_label,
+    }
+    assert isinstance(errors[slow.label], TransportTimeout)
+    assert "deadline" in str(errors[slow.label])
+    assert isinstance(errors[unauthorized.label], AuthenticationError)
+    assert isinstance(errors[wrong_password.label], AuthenticationError)
+    assert "not-the-password" not in str(errors[wrong_password.label])
+    assert isinstance(errors[faulting.label], InternalError)
+    assert isinstance(errors[faulting.label], WSManFault)
+    assert isinstance(errors[dead.host_label], ConnectError)
+    for label, error in errors.items():
+        assert getattr(error, "host", None) == label
+
+    # Full results for everyone else.
+    assert [r.host for r in result.succeeded] == [s.label for s in healthy]
+    for r, sim in zip(result.succeeded, healthy, strict=True):
+        assert r.value is not None
+        check_against_simulator(r.value, sim)
+
+    with pytest.raises(ExceptionGroup) as info:
+        result.raise_for_errors()
+    assert len(info.value.exceptions) == 5
+    auth_errors, _ = info.value.split(AuthenticationError)
+    assert auth_errors is not None and len(auth_errors.exceptions) == 2
+
+
+async def test_cancelling_a_fleet_inventory_mid_flight(start_hosts: StartHosts) -> None:
+    sims = await start_hosts([HostSpec(name=f"slow{i}", vms=2, seed=i) for i in range(4)])
+    for sim in sims:
+        sim.host.faults.latency = 30.0  # every request is in flight when we cancel
+    started = asyncio.Event()
+    seen: list[str] = []
+
+    def on_event(event: FleetEvent[HostInventory]) -> None:
+        seen.append(event.kind)
+        if event.progress.started == len(sims):
+            started.set()
+
+    before = asyncio.all_tasks()
+    fleet = Fleet([s.uri for s in sims], auth=CREDENTIALS, timeout=None)
+    task = asyncio.create_task(fleet.run(inventory_op, on_event=on_event))
+    await started.wait()
+    await asyncio.sleep(0.05)  # let the requests reach the servers
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == [EventKind.STARTED] * len(sims)  # nobody finished, nobody "failed"
+    assert asyncio.all_tasks() == before  # workers, requests and the fleet's pool are gone

@@ -1,0 +1,209 @@
+"""The inventory writers and the progress bar, fed hand-built results."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from aiohyperv._config import parse_uri
+from aiohyperv._exceptions import AuthenticationError, ConnectError
+from aiohyperv.fleet import EventKind, FleetEvent, FleetProgress, FleetResult, HostResult
+from aiohyperv.fleet._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
+from aiohyperv.fleet._output import (
+    CSV_COLUMNS,
+    ProgressBar,
+    make_writer,
+    write_summary,
+)
+
+
+def _vm(name: str, state: str = "running") -> VMInventory:
+    return VMInventory(
+        name=name,
+        uuid=f"UUID-{name}",
+        id=4242 if state == "running" else None,
+        state=state,
+        enabled_state=2 if state == "running" else 3,
+        vcpus=2,
+        memory_startup_mib=2048,
+        memory_dynamic=True,
+        uptime=12.5 if state == "running" else 0.0,
+        generation=2,
+        config_version="9.0",
+        notes='say "hi", ok',
+        autostart=True,
+        disks=(DiskInfo(path=rf"C:\VMs\{name}.vhdx"),),
+        nics=(NicInfo(name="Network Adapter", mac="00:15:5D:00:00:01", switch="External"),),
+    )
+
+
+def _inventory(host: str, vms: tuple[VMInventory, ...]) -> HostInventory:
+    return HostInventory(
+        host=host,
+        hostname=host.split(":")[0].upper(),
+        os_caption="Microsoft Windows Server 2019 Datacenter",
+        os_version="10.0.17763",
+        version=1000017763,
+        namespace="v2",
+        cpu_model="Intel(R) Xeon(R)",
+        cpu_sockets=2,
+        cpu_cores=16,
+        cpu_threads=32,
+        memory_total=256 * 2**30,
+        memory_free=100 * 2**30,
+        switches=(SwitchInfo(name="External", id="SW-1"),),
+        vms=vms,
+        requests=11,
+    )
+
+
+def _result() -> FleetResult[HostInventory]:
+    uris = [parse_uri(f"hyperv://hv{i}:5985/?transport=http") for i in range(4)]
+    ok0 = HostResult(
+        host=uris[0].host_label,
+        uri=uris[0],
+        index=0,
+        value=_inventory(uris[0].host_label, (_vm("web"), _vm("db", "shut off"))),
+        elapsed=0.2,
+        requests=11,
+    )
+    ok1 = HostResult(
+        host=uris[1].host_label,
+        uri=uris[1],
+        index=1,
+        value=_inventory(uris[1].host_label, ()),
+        elapsed=0.1,
+        requests=11,
+    )
+    bad2: HostResult[HostInventory] = HostResult(
+        host=uris[2].host_label,
+        uri=uris[2],
+        index=2,
+        error=ConnectError("connection refused", host=uris[2].host_label),
+        elapsed=0.01,
+    )
+    bad3: HostResult[HostInventory] = HostResult(
+        host=uris[3].host_label,
+        uri=uris[3],
+        index=3,
+        error=AuthenticationError("server refused the credentials", host=uris[3].host_label),
+        elapsed=0.01,
+    )
+    return FleetResult(results=(ok0, ok1, bad2, bad3), elapsed=0.5)
+
+
+def _write(fmt: str) -> str:
+    out = io.StringIO()
+    writer = make_writer(fmt, out)
+    result = _result()
+    for r in result:
+        writer.host(r)
+    writer.finish(result)
+    return out.getvalue()
+
+
+def test_json_document() -> None:
+    doc = json.loads(_write("json"))
+    assert [h["host"] for h in doc["hosts"]] == ["hv0:5985", "hv1:5985"]
+    first = doc["hosts"][0]
+    assert first["version"] == 1000017763
+    assert [vm["name"] for vm in first["vms"]] == ["web", "db"]
+    assert first["vms"][0]["disks"][0]["path"] == r"C:\VMs\web.vhdx"
+    assert first["vms"][0]["nics"][0]["switch"] == "External"
+    assert doc["failed"] == [
+        {
+            "host": "hv2:5985",
+            "type": "ConnectError",
+            "message": "connection refused (host hv2:5985)",
+        },
+        {
+            "host": "hv3:5985",
+            "type": "AuthenticationError",
+            "message": "server refused the credentials (host hv3:5985)",
+        },
+    ]
+    assert doc["summary"] == {
+        "hosts": 4,
+        "succeeded": 2,
+        "failed": 2,
+        "vms": 2,
+        "running": 1,
+        "requests": 22,
+        "elapsed": 0.5,
+    }
+
+
+def test_ndjson_one_line_per_host() -> None:
+    lines = _write("ndjson").splitlines()
+    assert len(lines) == 4
+    records = [json.loads(line) for line in lines]
+    assert [r["ok"] for r in records] == [True, True, False, False]
+    assert records[0]["inventory"]["vms"][1]["state"] == "shut off"
+    assert records[2]["error"]["type"] == "ConnectError"
+
+
+def test_csv_one_row_per_vm() -> None:
+    rows = list(csv.DictReader(io.StringIO(_write("csv"))))
+    assert tuple(rows[0].keys()) == CSV_COLUMNS
+    assert [(r["host"], r["vm_name"]) for r in rows] == [
+        ("hv0:5985", "web"),
+        ("hv0:5985", "db"),
+        ("hv1:5985", ""),  # a host without VMs still has a row
+        ("hv2:5985", ""),
+        ("hv3:5985", ""),
+    ]
+    assert rows[0]["notes"] == 'say "hi", ok'
+    assert rows[0]["memory_dynamic"] == "true"
+    assert rows[0]["nics"] == "00:15:5D:00:00:01@External"
+    assert rows[1]["vm_id"] == ""
+    assert rows[3]["error"].startswith("ConnectError: connection refused")
+
+
+def test_table_and_summary() -> None:
+    text = _write("table")
+    lines = text.splitlines()
+    assert lines[0].split() == [
+        "HOST", "NAME", "OS", "VERSION", "CPU", "MEM", "GiB", "FREE", "VMs", "RUN",
+        "SWITCHES", "REQ", "TIME",
+    ]  # fmt: skip
+    assert "hv0:5985" in lines[2] and "Server 2019 Datacenter" in lines[2]
+    assert "256.0" in lines[2] and "2s/16c/32t" in lines[2]
+    assert "2 host(s) failed:" in text
+    assert "hv2:5985  ConnectError" in text
+    assert "AuthenticationError" in text
+    assert "2/4 hosts inventoried, 2 failed; 2 VMs (1 running); 22 requests" in text
+
+
+def test_summary_alone() -> None:
+    out = io.StringIO()
+    write_summary(_result(), out)
+    assert "2 host(s) failed" in out.getvalue()
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _event(kind: EventKind, done: int, failed: int, result: HostResult[HostInventory] | None):
+    progress = FleetProgress(total=4, started=4, succeeded=done - failed, failed=failed, elapsed=1)
+    return FleetEvent(kind=kind, host="h", index=0, progress=progress, result=result)
+
+
+def test_progress_bar_draws_only_on_a_tty() -> None:
+    result = _result()
+    quiet = io.StringIO()
+    bar = ProgressBar(quiet)
+    bar(_event(EventKind.SUCCEEDED, 1, 0, result.results[0]))
+    bar.close()
+    assert quiet.getvalue() == ""
+
+    tty = _Tty()
+    bar = ProgressBar(tty, fps=1e9)
+    bar(_event(EventKind.SUCCEEDED, 1, 0, result.results[0]))
+    bar(_event(EventKind.FAILED, 4, 1, result.results[2]))
+    drawn = tty.getvalue()
+    assert "4/4 hosts" in drawn and "1 failed" in drawn and "2 VMs" in drawn
+    bar.close()
+    assert tty.getvalue().endswith("\r\x1b[K")
