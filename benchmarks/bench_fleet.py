@@ -148,6 +148,7 @@ def main() -> None:
         help="auth method in the URIs (default: the transport's default for the URI)",
     )
     args = parser.parse_args()
+    started = time.perf_counter()
     latency = args.latency_ms / 1000
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -204,6 +205,7 @@ def main() -> None:
     for note in notes:
         print(note)
     print("target: 1,000 hosts < 10 s wall on 2 cores, client memory < 300 MiB")
+    print(f"benchmark run time {time.perf_counter() - started:.0f} s")
 
 
 def _row(n: int, mode: str, r: dict[str, Any], server_cpu: float) -> None:

@@ -1,8 +1,9 @@
 """The standard inventory of one host in a handful of round trips.
 
-Instead of walking associations VM by VM (libvirt needs ``1 + 7 x VMs`` requests), the inventory
-enumerates each class it needs *once for the whole host* with a WQL ``SELECT``, sends all of
-those enumerations at the same time, and joins the rows on the client.  The join key is the VM's
+Instead of walking associations VM by VM (as libvirt's driver does: several ``ASSOCIATORS OF``
+requests per VM), the inventory enumerates each class it needs *once for the whole host* with a
+WQL ``SELECT``, sends all of those enumerations at the same time, and joins the rows on the
+client.  The join key is the VM's
 GUID, which every setting object carries at the front of its ``InstanceID``:
 
 * ``Msvm_VirtualSystemSettingData``   ``Microsoft:<VM GUID>``
@@ -14,8 +15,9 @@ On a 2012+ host that is 11 enumerations (each usually one round trip, as Enumera
 ``OptimizeEnumeration``) plus one ``GetSummaryInformation`` call for every VM's memory demand:
 12 requests, whatever the number of VMs.  A 2008 R2 host (``root/virtualization``,
 WMI v1) uses the v1 class names and filters.  With ``namespace="auto"`` the v2 queries go out
-together with the ``root/cimv2`` ones; if the host turns out to be 2008 R2 (OS version 6.0/6.1,
-or the v2 namespace faults) the virtualization queries are sent again in v1.
+together with the ``root/cimv2`` ones; if the host turns out to be 2008 R2 (OS version 6.0 or
+6.1) the virtualization queries are sent again in v1.  Naming the namespace in the URI
+(``?namespace=v1``) skips the probe.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .._exceptions import InvalidVersion, ProtocolError, WSManFault
 from .._log import logger
 from .._version import pack_version
 from ..cim import CimInstance
-from ..hyperv._enums import map_enabled_state
+from ..hyperv import map_enabled_state
 from ..wsman import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2, Filter, resource_uri, wildcard_uri
 from ._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
 
