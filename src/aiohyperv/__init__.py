@@ -61,6 +61,7 @@ from .fleet import (
     EventKind,
     Fleet,
     FleetEvent,
+    FleetHost,
     FleetProgress,
     FleetResult,
     HostInventory,
@@ -70,6 +71,7 @@ from .fleet import (
     VMInventory,
     inventory,
     inventory_host,
+    inventory_op,
 )
 from .hyperv import (
     Domain,
@@ -142,6 +144,7 @@ __all__ = [
     "Filter",
     "Fleet",
     "FleetEvent",
+    "FleetHost",
     "FleetProgress",
     "FleetResult",
     "HTTPStatusError",
@@ -197,6 +200,7 @@ __all__ = [
     "format_version",
     "inventory",
     "inventory_host",
+    "inventory_op",
     "map_enabled_state",
     "pack_version",
     "parse_uri",
