@@ -8,10 +8,15 @@ Three kinds of process, so the figures are the client's own:
 * this **orchestrator** starts them and prints the table.
 
 For each fleet size the concurrent inventory (``Fleet.run(inventory_op)``) is compared with a
-baseline that inventories the same hosts one at a time.  The baseline of the 1,000-host fleet is
-measured on a sample of hosts and extrapolated (the output says so).
+baseline that inventories the same hosts one at a time.  For fleets larger than
+``--baseline-sample`` (25) hosts, that is the 100- and 1,000-host ones, the baseline is measured
+on a sample of hosts and extrapolated (the output says so), which keeps the whole run under
+three minutes.  The client runs with the collector settings of ``aiohyperv inventory``
+(:func:`aiohyperv.fleet.tuned_gc`); the largest fleet is also run with CPython's defaults, as an
+extra row (``--gc``).
 
-Run: ``.venv/bin/python benchmarks/bench_fleet.py [--sizes 10,100,1000] [--latency-ms 25]``.
+Run: ``.venv/bin/python benchmarks/bench_fleet.py [--sizes 10,100,1000] [--latency-ms 25]
+[--auth basic]``.
 """
 
 from __future__ import annotations
@@ -36,26 +41,37 @@ SEED = 7
 # -- client process ------------------------------------------------------------------------------
 
 
-async def _client(uris: list[str], concurrency: int, deadline: float) -> dict[str, Any]:
+async def _client(
+    uris: list[str], concurrency: int, deadline: float, gc_mode: str = "tuned"
+) -> dict[str, Any]:
+    import contextlib
+
     from aiohyperv._credentials import Credentials
     from aiohyperv._transport import Limits, SessionPool
-    from aiohyperv.fleet import Fleet
-    from aiohyperv.fleet._fleet import FLEET_PER_HOST_CONNECTIONS
+    from aiohyperv.fleet import Fleet, tuned_gc
+    from aiohyperv.fleet._fleet import FLEET_MAX_ENVELOPE_SIZE, FLEET_PER_HOST_CONNECTIONS
     from aiohyperv.fleet._inventory import inventory_op
 
     auth = Credentials(username="admin", password="secret")
+    # The limits a Fleet gives its own pool, with room for every host's connection.
     limits = Limits(
         total_connections=max(1000, concurrency * FLEET_PER_HOST_CONNECTIONS),
         per_host_connections=FLEET_PER_HOST_CONNECTIONS,
+        max_envelope_size=FLEET_MAX_ENVELOPE_SIZE,
     )
+    # The collector settings of ``aiohyperv inventory`` (see aiohyperv.fleet.tuned_gc), unless
+    # ``--gc default`` asks for CPython's own.
+    collector = tuned_gc() if gc_mode == "tuned" else contextlib.nullcontext()
     async with SessionPool(limits=limits) as pool:
         fleet = Fleet(uris, auth=auth, concurrency=concurrency, timeout=deadline, pool=pool)
-        usage0 = resource.getrusage(resource.RUSAGE_SELF)
-        t0 = time.perf_counter()
-        result = await fleet.run(inventory_op)
-        wall = time.perf_counter() - t0
-        usage1 = resource.getrusage(resource.RUSAGE_SELF)
+        with collector:
+            usage0 = resource.getrusage(resource.RUSAGE_SELF)
+            t0 = time.perf_counter()
+            result = await fleet.run(inventory_op)
+            wall = time.perf_counter() - t0
+            usage1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
+    sys_cpu = usage1.ru_stime - usage0.ru_stime
     vms = sum(len(r.value.vms) for r in result.succeeded if r.value is not None)
     return {
         "hosts": len(uris),
@@ -65,18 +81,21 @@ async def _client(uris: list[str], concurrency: int, deadline: float) -> dict[st
         "vms": vms,
         "wall": wall,
         "cpu": cpu,
+        "sys_cpu": sys_cpu,
         "requests": result.requests,
         "maxrss_mib": usage1.ru_maxrss / 1024,  # Linux reports KiB
     }
 
 
-def _run_client(uris: list[str], concurrency: int, timeout: float) -> dict[str, Any]:
+def _run_client(
+    uris: list[str], concurrency: int, timeout: float, gc_mode: str = "tuned"
+) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(uris, handle)
         path = handle.name
     try:
         proc = subprocess.run(
-            [sys.executable, __file__, "--client", path, str(concurrency), str(timeout)],
+            [sys.executable, __file__, "--client", path, str(concurrency), str(timeout), gc_mode],
             capture_output=True,
             text=True,
             check=False,
@@ -140,7 +159,21 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--latency-ms", type=float, default=25.0)
     parser.add_argument("--concurrency", type=int, default=250)
-    parser.add_argument("--baseline-sample", type=int, default=25)
+    parser.add_argument(
+        "--baseline-sample",
+        type=int,
+        default=25,
+        help="fleets larger than this get their one-by-one baseline measured on this many "
+        "hosts and extrapolated",
+    )
+    parser.add_argument(
+        "--gc",
+        choices=("tuned", "default", "both"),
+        default="both",
+        help="client garbage-collector settings: those of `aiohyperv inventory` "
+        "(aiohyperv.fleet.tuned_gc), CPython's defaults, or both (the default ones for the "
+        "largest fleet only, as an extra row)",
+    )
     parser.add_argument(
         "--auth",
         choices=("default", "basic", "ntlm"),
@@ -155,7 +188,7 @@ def main() -> None:
     print(
         f"fleet inventory benchmark: {VMS_PER_HOST} VMs/host, {args.latency_ms:g} ms added "
         f"latency per request, concurrency {args.concurrency}, auth {args.auth}, "
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+        f"client gc {args.gc}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
     )
     print("simulator in its own process; each client run in a fresh process (own CPU/RSS)\n")
     header = (
@@ -176,12 +209,17 @@ def main() -> None:
                 uris = [
                     f"{u}&auth={args.auth}" if "?" in u else f"{u}?auth={args.auth}" for u in uris
                 ]
-            fleet = _run_client(uris, args.concurrency, 120.0)
+            gc_mode = "default" if args.gc == "default" else "tuned"
+            fleet = _run_client(uris, args.concurrency, 120.0, gc_mode)
             server_cpu = server.cpu_seconds() - cpu0
             _row(n, "concurrent", fleet, server_cpu)
-            sample = uris if n <= 100 else uris[: args.baseline_sample]
+            if args.gc == "both" and n == max(sizes):
+                cpu0 = server.cpu_seconds()
+                other = _run_client(uris, args.concurrency, 120.0, "default")
+                _row(n, "conc. gc=def", other, server.cpu_seconds() - cpu0)
+            sample = uris[: args.baseline_sample]
             cpu0 = server.cpu_seconds()
-            base = _run_client(sample, 1, 120.0)
+            base = _run_client(sample, 1, 120.0, gc_mode)
             server_cpu = server.cpu_seconds() - cpu0
             scale = n / len(sample)
             label = "one-by-one" if scale == 1 else "one-by-one*"
@@ -220,7 +258,7 @@ def _row(n: int, mode: str, r: dict[str, Any], server_cpu: float) -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
         uris = json.loads(Path(sys.argv[2]).read_text())
-        report = asyncio.run(_client(uris, int(sys.argv[3]), float(sys.argv[4])))
+        report = asyncio.run(_client(uris, int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]))
         sys.stdout.write(json.dumps(report) + "\n")
     else:
         main()

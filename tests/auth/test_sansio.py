@@ -320,7 +320,11 @@ def test_user_file_is_private_and_removed() -> None:
     path = t.ntlm_user_file()
     assert os.stat(path).st_mode & 0o077 == 0
     with open(path, encoding="utf-8") as handle:
-        assert handle.read().splitlines() == [":admin:pw-1", ".:admin:pw-1"]
+        text = handle.read()
+    # smbpasswd lines: LMOWFv1 and NTOWFv1 ("pw-1") computed once, never the password itself.
+    entry = "0:B3B1BB7E6097339EAAD3B435B51404EE:09B107437E4B4C321C6A521E62AE5058:[U          ]"
+    assert text.splitlines() == [f"admin:{entry}:LCT-00000000", f".\\admin:{entry}:LCT-00000000"]
+    assert "pw-1" not in text
     t.close()
     assert not os.path.exists(path)
 

@@ -91,11 +91,11 @@ async def test_inventory_matches_the_host(start_hosts: StartHosts, os_name: str)
         requests = session.stats.requests
     check_against_simulator(inv, sim)
     # A handful of whole-class enumerations, whatever the number of VMs.
-    # 3 cimv2 + 8 virtualization enumerations + 1 GetSummaryInformation (v1: 7 + 1).
+    # 3 cimv2 + 6 virtualization enumerations + 1 GetSummaryInformation (v1: 7 + 1).
     if os_name == "2008R2":
-        assert requests <= 3 + 9 + 8  # cimv2 + (failed) v2 probe + v1
+        assert requests <= 3 + 7 + 8  # cimv2 + (failed) v2 probe + v1
     else:
-        assert requests == 12
+        assert requests == 10
 
 
 async def test_request_count_does_not_grow_with_vms(start_hosts: StartHosts) -> None:
@@ -105,7 +105,7 @@ async def test_request_count_does_not_grow_with_vms(start_hosts: StartHosts) -> 
     result = await Fleet([small.uri, big.uri], auth=CREDENTIALS).run(inventory_op)
     result.raise_for_errors()
     counts = [r.requests for r in result]
-    assert counts[0] == counts[1] == 12
+    assert counts[0] == counts[1] == 10
     assert [r.value.requests for r in result if r.value] == counts
     big_inv = result.results[1].value
     assert big_inv is not None and len(big_inv.vms) == 60

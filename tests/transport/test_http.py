@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -393,4 +395,44 @@ async def test_aclose_with_requests_in_flight(endpoint: EndpointFactory) -> None
     assert h.active == 0
     assert rec.hold is not None
     rec.hold.set()
+    assert client_tasks() == set()
+
+
+def open_client_sessions() -> set[int]:
+    """ids of aiohttp ClientSessions alive and not closed (after a full collection)."""
+    gc.collect()
+    return {
+        id(obj)
+        for obj in gc.get_objects()
+        if isinstance(obj, aiohttp.ClientSession) and not obj.closed
+    }
+
+
+async def test_request_queued_when_the_pool_closes_opens_no_session(
+    endpoint: EndpointFactory,
+) -> None:
+    # One operation slot: the second request waits for it while the first is on the wire.
+    # Closing the pool then closes the host's HTTP session under both; when the slot comes
+    # free, the waiting request must fail instead of opening a new session that nobody
+    # would close ("Unclosed client session" at exit).
+    rec = Recorder(hold=asyncio.Event(), release_at=1)
+    ep = await endpoint(rec=rec)
+    before = open_client_sessions()
+    pool = SessionPool(limits=Limits(per_host_operations=1))
+    h = host(pool, ep.uri)
+    first = asyncio.create_task(h.post(BODY))
+    async with asyncio.timeout(10):
+        await rec.reached.wait()
+    second = asyncio.create_task(h.post(BODY))
+    assert await eventually(lambda: h.queued == 1)
+    await pool.aclose()
+    assert rec.hold is not None
+    rec.hold.set()
+    results = await asyncio.gather(first, second, return_exceptions=True)
+    assert isinstance(results[0], ConnectError), results
+    assert isinstance(results[1], InvalidOperation), results
+    assert results[1].host == ep.label
+    assert not h.has_client
+    assert rec.requests == 1  # the second request never reached the wire
+    assert open_client_sessions() - before == set()
     assert client_tasks() == set()

@@ -38,6 +38,7 @@ from ._encryption import (
     is_encrypted_content_type,
 )
 from ._headers import CERTIFICATE_AUTHORIZATION
+from ._redact import install_token_redaction as _install_token_redaction
 from ._server import (
     AuthUser,
     CertificateMapping,
@@ -45,6 +46,9 @@ from ._server import (
     UserTable,
     map_certificate,
 )
+
+# pyspnego logs raw NTLM/Kerberos tokens at DEBUG; never let them reach an application's logs.
+_install_token_redaction()
 
 __all__ = [
     "AUTH_INFO",

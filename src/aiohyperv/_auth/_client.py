@@ -15,6 +15,7 @@ last client token) a non-401 status, possibly with a final token for mutual auth
 from __future__ import annotations
 
 import enum
+import functools
 from typing import TYPE_CHECKING, Literal
 
 import spnego
@@ -109,8 +110,8 @@ class ClientSecurityContext:
         )
         try:
             self._ctx = spnego.client(
-                username,
-                password,
+                _credentials(username, password),
+                None,
                 hostname=hostname,
                 service=service,
                 channel_bindings=bindings,
@@ -315,6 +316,33 @@ class ClientSecurityContext:
                 auth_method=self._protocol,
             ) from None
         return bytes(out) if out is not None else None
+
+
+def _credentials(username: str, password: str) -> str | list[spnego.Credential]:
+    """What ``spnego.client`` is given: the password for Kerberos, its hashes for NTLM.
+
+    pyspnego's NTLM derives the LM and NT hashes (DES and MD4, in pure Python) from the
+    password in every new context, that is on every connection; a fleet opens thousands.
+    An ``NTLMHash`` credential ahead of the ``Password`` gives NTLM the hashes computed once
+    per password, and leaves the password to Kerberos (pyspnego uses the first credential that
+    supports each protocol).  Without a user name pyspnego's default (the Kerberos ticket
+    cache) applies, as before.
+    """
+    if not username:
+        return username
+    lm_hash, nt_hash = _ntlm_hashes(password)
+    return [
+        spnego.NTLMHash(username=username, lm_hash=lm_hash, nt_hash=nt_hash),
+        spnego.Password(username=username, password=password),
+    ]
+
+
+@functools.lru_cache(maxsize=64)
+def _ntlm_hashes(password: str) -> tuple[str, str]:
+    """LMOWFv1 and NTOWFv1 of ``password`` as hex (MS-NLMP 3.3.1), computed once per password."""
+    from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
+
+    return lmowfv1(password).hex().upper(), ntowfv1(password).hex().upper()
 
 
 def _reason(exc: BaseException) -> str:

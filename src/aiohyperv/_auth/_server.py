@@ -4,8 +4,9 @@ Used by the simulator (through :mod:`aiohyperv._auth._aiohttp_server`) to accept
 host accepts: NTLM/Negotiate with message encryption, Basic, and client certificates.
 
 **Where the NTLM acceptor finds its users.**  pyspnego's NTLM acceptor has no parameter for a
-user table: it reads the file named by the environment variable ``NTLM_USER_FILE`` (lines of
-``DOMAIN:USER:PASSWORD``), through its private function ``spnego._ntlm._get_credential_file``,
+user table: it reads the file named by the environment variable ``NTLM_USER_FILE`` (Heimdal
+``DOMAIN:USER:PASSWORD`` or ``smbpasswd`` lines with the hashes; the tables here write the
+latter), through its private function ``spnego._ntlm._get_credential_file``,
 both when the acceptor is created and again when the client's AUTHENTICATE message arrives.
 Pointing the process-wide variable at one file would make every simulator in a process share
 one user table, and switching it per request would race with other threads.  Instead, each
@@ -24,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextvars
+import functools
 import hmac
 import importlib
 import os
@@ -119,6 +121,23 @@ def _remove_dir(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _smb_name(domain: str, username: str) -> str:
+    # pyspnego splits the name at the first backslash; no backslash means an empty domain.
+    return f"{domain}\\{username}" if domain else username
+
+
+@functools.lru_cache(maxsize=64)
+def _password_hashes(password: str) -> tuple[str, str]:
+    """The LM and NT hashes of ``password`` as upper-case hex (LMOWFv1, NTOWFv1; MS-NLMP 3.3).
+
+    Cached: a simulated fleet gives a thousand hosts the same password, and each hash costs
+    milliseconds in pyspnego's pure-Python DES and MD4.
+    """
+    from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
+
+    return lmowfv1(password).hex().upper(), ntowfv1(password).hex().upper()
+
+
 class UserTable:
     """The accounts a simulated host accepts, for Basic, NTLM and certificate mapping.
 
@@ -190,15 +209,23 @@ class UserTable:
         return self.check_password(name, password)
 
     def ntlm_user_file(self) -> str:
-        """Path of this table's NTLM user file (``DOMAIN:USER:PASSWORD`` lines), written once."""
+        """Path of this table's NTLM user file, written once.
+
+        The lines are in ``smbpasswd`` form (``[DOMAIN\\]USER:UID:LM:NT:FLAGS:LCT``), with the
+        LM and NT hashes computed here once: with ``DOMAIN:USER:PASSWORD`` lines pyspnego
+        hashes the password in pure Python (DES and MD4) on every handshake, which made the
+        acceptor the costliest step of a simulated fleet.  The file never holds the password.
+        """
         if self._file is None:
             directory = tempfile.mkdtemp(prefix="aiohyperv-ntlm-")
             path = os.path.join(directory, "users")
             lines: list[str] = []
             for user in self._users.values():
-                lines.append(f"{user.domain}:{user.username}:{user.password}\n")
+                lm, nt = _password_hashes(user.password)
+                entry = f"{lm}:{nt}:[U          ]:LCT-00000000"
+                lines.append(f"{_smb_name(user.domain, user.username)}:0:{entry}\n")
                 if not user.domain:
-                    lines.append(f".:{user.username}:{user.password}\n")
+                    lines.append(f"{_smb_name('.', user.username)}:0:{entry}\n")
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.writelines(lines)

@@ -103,18 +103,27 @@ def map_exceptions(host: str, *, timeouts: Timeouts | None = None) -> Iterator[N
         raise _translate(exc, host, timeouts) from exc
 
 
-def is_retryable(exc: BaseException) -> bool:
+def is_retryable(exc: BaseException, *, advances: bool = False) -> bool:
     """Whether an idempotent request that failed with ``exc`` may be sent again.
 
     Yes for a connection reset or dropped by the server (before or during the response) and for
     HTTP 503; no for refused connections, TLS and DNS failures, timeouts and every other status:
     those do not heal in a second, and a timeout has already cost the caller its budget.
+
+    Args:
+        exc: The error of the last attempt.
+        advances: The request moves server state forward when it is processed, as a Pull
+            moves its enumeration's cursor.  Then a response that was cut off half way is not
+            a reason to resend: the server did process the request, and the resent Pull would
+            return the *next* batch, silently losing the one that was cut off.
     """
     if isinstance(exc, HTTPStatusError):
         return exc.status in _RETRYABLE_STATUSES
     if not isinstance(exc, ConnectError):
         return False
     cause = exc.__cause__
+    if advances and isinstance(cause, aiohttp.ClientPayloadError):
+        return False
     if isinstance(cause, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
         return True
     if isinstance(cause, aiohttp.ClientSSLError | aiohttp.ClientConnectorDNSError):

@@ -13,7 +13,6 @@ the right ``WSManFault`` subclass (as pypsrp's ``_io/wsman.py`` ``post()`` does)
 from __future__ import annotations
 
 import asyncio
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -34,10 +33,10 @@ from ._gate import Gate
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Mapping
-    from types import SimpleNamespace
 
     from aiohttp.client_proto import ResponseHandler
-    from aiohttp.client_reqrep import ClientRequest
+    from aiohttp.client_reqrep import ClientRequest, ConnectionKey
+    from aiohttp.connector import Connection
     from aiohttp.tracing import Trace
 
     from .._auth import ClientAuth
@@ -51,7 +50,6 @@ __all__ = [
     "HostStats",
     "HostTransport",
     "Transport",
-    "make_trace_config",
 ]
 
 SOAP_CONTENT_TYPE: Final = "application/soap+xml;charset=UTF-8"
@@ -98,7 +96,7 @@ class HostStats:
 
     Attributes:
         host: ``host:port``.
-        opened: TCP connections opened so far (counted by aiohttp's connection trace).
+        opened: TCP connections opened so far (counted by the host's connector).
         reused: Requests that went over an already-open keep-alive connection.
         requests: HTTP requests sent.
         failed: Requests that ended in a transport error.
@@ -126,91 +124,16 @@ class HostOwner(Protocol):
     def _host_idle(self, host: HostTransport) -> None: ...
 
 
-class _Attempt:
-    """Per-request state that aiohttp's trace callbacks update (via ``trace_request_ctx``)."""
-
-    __slots__ = ("host", "queued")
-
-    def __init__(self, host: HostTransport) -> None:
-        self.host = host
-        self.queued = False
-
-    def __deepcopy__(self, memo: dict[int, object]) -> _Attempt:
-        # An identity handle, never copied (request recorders deep-copy request kwargs).
-        return self
-
-
-# Which host a ClientSession belongs to, for requests aiohttp traces without our request context
-# (those that connection-based authentication sends on its own: handshake legs and resends).
-_SESSION_HOSTS: weakref.WeakKeyDictionary[aiohttp.ClientSession, HostTransport] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _attempt(ctx: SimpleNamespace) -> _Attempt | None:
-    attempt = getattr(ctx, "trace_request_ctx", None)
-    return attempt if isinstance(attempt, _Attempt) else None
-
-
-def _host_of(session: aiohttp.ClientSession, ctx: SimpleNamespace) -> HostTransport | None:
-    attempt = _attempt(ctx)
-    return attempt.host if attempt is not None else _SESSION_HOSTS.get(session)
-
-
-async def _on_create_end(
-    session: aiohttp.ClientSession,
-    ctx: SimpleNamespace,
-    _params: aiohttp.TraceConnectionCreateEndParams,
-) -> None:
-    if (host := _host_of(session, ctx)) is not None:
-        host._count("opened")
-
-
-async def _on_reuseconn(
-    session: aiohttp.ClientSession,
-    ctx: SimpleNamespace,
-    _params: aiohttp.TraceConnectionReuseconnParams,
-) -> None:
-    if (host := _host_of(session, ctx)) is not None:
-        host._count("reused")
-
-
-async def _on_queued_start(
-    _session: aiohttp.ClientSession,
-    ctx: SimpleNamespace,
-    _params: aiohttp.TraceConnectionQueuedStartParams,
-) -> None:
-    if (attempt := _attempt(ctx)) is not None and not attempt.queued:
-        attempt.queued = True
-        attempt.host._conn_queued += 1
-
-
-async def _on_queued_end(
-    _session: aiohttp.ClientSession,
-    ctx: SimpleNamespace,
-    _params: aiohttp.TraceConnectionQueuedEndParams,
-) -> None:
-    if (attempt := _attempt(ctx)) is not None and attempt.queued:
-        attempt.queued = False
-        attempt.host._conn_queued -= 1
-
-
-def make_trace_config() -> aiohttp.TraceConfig:
-    """One TraceConfig, shared by every host of a pool, that counts real TCP connections."""
-    config = aiohttp.TraceConfig()
-    config.on_connection_create_end.append(_on_create_end)
-    config.on_connection_reuseconn.append(_on_reuseconn)
-    config.on_connection_queued_start.append(_on_queued_start)
-    config.on_connection_queued_end.append(_on_queued_end)
-    return config
-
-
 class _BudgetConnector(aiohttp.TCPConnector):
     """A TCPConnector whose every open TCP connection holds a slot of a pool-wide budget.
 
     The slot is taken before the socket is opened and given back when the connection is lost,
     whatever closed it (keep-alive expiry, server, error, session close), so the budget counts
     exactly the connections that are open.
+
+    It also keeps its host's connection counters (opened, reused, waiting for a connection):
+    here, where aiohttp decides, rather than through a ``TraceConfig``, whose signals aiohttp
+    sends for every request (a dozen coroutines each, whether anyone listens or not).
     """
 
     def __init__(self, *, budget: Gate, host: HostTransport, **kwargs: object) -> None:
@@ -231,12 +154,27 @@ class _BudgetConnector(aiohttp.TCPConnector):
             self._budget.release()
             raise
         self._host._connections += 1
+        self._host._count("opened")
         closed = proto.closed
         if closed is None:  # already lost before we could watch it
             self._lost(None)
         else:
             closed.add_done_callback(self._lost)
         return proto
+
+    async def _get(self, key: ConnectionKey, traces: list[Trace]) -> Connection | None:
+        conn = await super()._get(key, traces)
+        if conn is not None:
+            self._host._count("reused")
+        return conn
+
+    async def _wait_for_available_connection(self, key: ConnectionKey, traces: list[Trace]) -> None:
+        host = self._host
+        host._conn_queued += 1
+        try:
+            await super()._wait_for_available_connection(key, traces)
+        finally:
+            host._conn_queued -= 1
 
     def _lost(self, fut: asyncio.Future[None] | None) -> None:
         if fut is not None and not fut.cancelled():
@@ -267,7 +205,6 @@ class HostTransport:
         ssl_context: ssl.SSLContext | None,
         operations: Gate,
         connection_budget: Gate,
-        trace_config: aiohttp.TraceConfig,
         totals: Counters,
         owner: HostOwner,
         auth: ClientAuth | None = None,
@@ -281,7 +218,6 @@ class HostTransport:
         self._ops = Gate(limits.per_host_operations)
         self._global_ops = operations
         self._budget = connection_budget
-        self._trace_config = trace_config
         self._totals = totals
         self._owner = owner
         self._auth = auth
@@ -377,12 +313,10 @@ class HostTransport:
                 sock_connect=self._timeouts.connect,
                 sock_read=self._timeouts.read,
             ),
-            trace_configs=[self._trace_config],
             cookie_jar=aiohttp.DummyCookieJar(),
             raise_for_status=False,
             **self._session_options(),
         )
-        _SESSION_HOSTS[self._client] = self
         logger.debug("opened HTTP session for %s", self.label)
         return self._client
 
@@ -433,7 +367,6 @@ class HostTransport:
         self._active += 1
         if self._active == 1:
             self._owner._host_busy(self)
-        attempt = _Attempt(self)
         try:
             with map_exceptions(self.label, timeouts=self._timeouts):
                 async with asyncio.timeout(self._timeouts.total):
@@ -442,7 +375,7 @@ class HostTransport:
                         await self._global_ops.acquire()
                         self._admitted += 1
                         try:
-                            return await self._exchange(body, headers, attempt)
+                            return await self._exchange(body, headers)
                         finally:
                             self._admitted -= 1
                             self._global_ops.release()
@@ -452,16 +385,15 @@ class HostTransport:
             self._count("failed")
             raise
         finally:
-            if attempt.queued:  # cancelled while waiting for a connection
-                attempt.queued = False
-                self._conn_queued -= 1
             self._active -= 1
             if self._active == 0:
                 self._owner._host_idle(self)
 
-    async def _exchange(
-        self, body: bytes, headers: Mapping[str, str] | None, attempt: _Attempt
-    ) -> tuple[int, bytes]:
+    async def _exchange(self, body: bytes, headers: Mapping[str, str] | None) -> tuple[int, bytes]:
+        if self._closed:
+            # Closed while this request waited for an operation slot: opening a new HTTP
+            # session now would leak it (aclose() already ran and nobody closes it again).
+            raise InvalidOperation(f"the transport for {self.label} is closed", host=self.label)
         client = self._client if self._client is not None else self._open()
         self._count("requests")
         if self._auth is not None and self._auth.connection_based:
@@ -479,7 +411,6 @@ class HostTransport:
             self._url,
             data=body,
             headers=headers if headers is not None else self._default_headers,
-            trace_request_ctx=attempt,
             allow_redirects=False,
         ) as resp:
             status = resp.status
@@ -497,12 +428,22 @@ class HostTransport:
                     host=self.label,
                 )
             data = await self._read_capped(resp)
-            return self._classify(status, data, resp.content_type, resp.reason)
+            # The header as sent (``resp.content_type`` invents application/octet-stream).
+            return self._classify(status, data, resp.headers.get("Content-Type"), resp.reason)
 
     def _classify(
         self, status: int, data: bytes, content_type: str | None, reason: str | None
     ) -> tuple[int, bytes]:
         if 200 <= status < 300:
+            media = _media_type(content_type)
+            if media is not None and "xml" not in media:
+                # A captive portal, proxy or load balancer page, not WinRM (which always says
+                # application/soap+xml): say so instead of "root element is 'html'".
+                raise ProtocolError(
+                    f"{self.label} answered HTTP {status} with Content-Type {media!r}, "
+                    "not application/soap+xml",
+                    host=self.label,
+                )
             return status, data
         if status in (400, 500) and _looks_like_soap(content_type, data):
             # A SOAP fault: the protocol core raises the typed WSManFault.
@@ -543,7 +484,22 @@ class HostTransport:
         )
 
 
+def _media_type(content_type: str | None) -> str | None:
+    """The media type a response declares, lower case, without parameters.
+
+    ``None`` when it declares none, or only ``application/octet-stream``: servers (aiohttp's
+    among them) send that when nobody said what the body is, so it tells nothing either way.
+    """
+    if content_type is None:
+        return None
+    media = content_type.split(";", 1)[0].strip().lower()
+    return None if media in ("", "application/octet-stream") else media
+
+
 def _looks_like_soap(content_type: str | None, data: bytes) -> bool:
-    if content_type is not None and "xml" in content_type:
-        return True
+    # A declared type decides (an HTML error page from IIS or a proxy is not a SOAP fault);
+    # only an unlabelled body is sniffed.
+    media = _media_type(content_type)
+    if media is not None:
+        return "xml" in media
     return data.lstrip()[:1] == b"<"

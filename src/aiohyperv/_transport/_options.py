@@ -78,6 +78,10 @@ class Limits:
             than this plus ``response_slack`` is refused without being read into memory.
         response_slack: Allowance over ``max_envelope_size`` for HTTP framing and for servers
             that count the envelope loosely.
+        max_pulls: Pulls one enumeration may send before it is abandoned with
+            ``ProtocolError`` (and its context released): a guard against a server that never
+            says EndOfSequence.  10,000 Pulls of even one item each is far beyond any Hyper-V
+            class; ``WSManSession.enumerate(max_pulls=...)`` overrides it per call.
     """
 
     per_host_connections: int = 4
@@ -88,6 +92,7 @@ class Limits:
     keepalive_timeout: float = 30.0
     max_envelope_size: int = 153600
     response_slack: int = 65536
+    max_pulls: int = 10_000
 
     def __post_init__(self) -> None:
         for name in (
@@ -96,6 +101,7 @@ class Limits:
             "total_connections",
             "total_operations",
             "max_envelope_size",
+            "max_pulls",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -147,8 +153,10 @@ class RetryPolicy:
 
     Only Identify, Get, Enumerate and Pull are ever retried, on a connection reset or an HTTP
     503; Invoke, Put, Create and Delete are never retried, because the server may already have
-    acted on them. Delays grow exponentially from ``backoff`` up to ``max_backoff`` with full
-    jitter, so a fleet whose hosts all hiccup at once does not retry in lockstep.
+    acted on them.  A Pull whose answer was cut off half way is not retried either: the server
+    has moved its cursor, and the retry would skip a batch.  Delays grow exponentially from
+    ``backoff`` up to ``max_backoff`` with full jitter, so a fleet whose hosts all hiccup at once
+    does not retry in lockstep.
 
     Attributes:
         attempts: Tries in total for an idempotent request (1 disables retries).

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 from .._exceptions import ConfigError, InvalidOperation
 from .._log import logger
 from ._gate import Gate
-from ._http import Counters, HostKey, HostStats, HostTransport, make_trace_config
+from ._http import Counters, HostKey, HostStats, HostTransport
 from ._options import Limits, RetryPolicy, Timeouts, TLSOptions
 from ._tls import ssl_context
 
@@ -99,9 +99,9 @@ class SessionPool:
         self._operations = Gate(self.limits.total_operations)
         self._budget = Gate(self.limits.total_connections, on_wait=self._make_room)
         self._totals = Counters()
-        self._trace_config = make_trace_config()
         self._tasks: set[asyncio.Task[None]] = set()
         self._warned_plain_basic: set[str] = set()
+        self._warned_no_verify: set[str] = set()
         self._closing = False
         self._closed = False
 
@@ -189,6 +189,8 @@ class SessionPool:
         tls: TLSOptions | None = None
         if uri.transport == "https":
             tls = dataclasses.replace(self.tls, verify=False) if uri.no_verify else self.tls
+            if not tls.verify:
+                self._warn_no_verify(uri.host_label, in_uri=uri.no_verify)
         return HostKey(
             endpoint=uri.endpoint,
             label=uri.host_label,
@@ -196,6 +198,17 @@ class SessionPool:
             auth=auth,
             tls=tls,
         )
+
+    def _warn_no_verify(self, label: str, *, in_uri: bool) -> None:
+        """Log, once per host, that its TLS certificate is not checked."""
+        if label not in self._warned_no_verify:
+            self._warned_no_verify.add(label)
+            logger.warning(
+                "TLS certificate verification is off for %s (%s): anyone on the network path "
+                "can impersonate the host and capture the credentials sent to it",
+                label,
+                "no_verify=1 in its URI" if in_uri else "TLSOptions(verify=False)",
+            )
 
     def warn_plain_basic(self, label: str) -> None:
         """Log, once per host, that Basic credentials will cross the network in the clear."""
@@ -231,7 +244,6 @@ class SessionPool:
                 ssl_context=ctx,
                 operations=self._operations,
                 connection_budget=self._budget,
-                trace_config=self._trace_config,
                 totals=self._totals,
                 owner=self,
                 auth=auth,

@@ -270,12 +270,14 @@ class WSManSession:
         idempotent: bool,
         what: str,
         cleanup: bool = False,
+        advances: bool = False,
     ) -> bytes:
         """Send a request (built afresh per attempt: new MessageID) and return the body.
 
         Idempotent requests are sent again on a reset connection or HTTP 503, with capped,
         jittered backoff; the others never are.  ``cleanup`` requests (Release) still go out
-        after the session or pool started closing.
+        after the session or pool started closing.  ``advances`` requests (Pull) are not sent
+        again once part of their answer arrived (see :func:`is_retryable`).
         """
         policy = self._pool.retry
         attempt = 1
@@ -284,7 +286,11 @@ class WSManSession:
             try:
                 _status, data = await host.post(build(attempt), headers=self._headers)
             except TransportError as exc:
-                if not idempotent or attempt >= policy.attempts or not is_retryable(exc):
+                if (
+                    not idempotent
+                    or attempt >= policy.attempts
+                    or not is_retryable(exc, advances=advances)
+                ):
                     raise
                 delay = _backoff(policy, attempt)
                 logger.debug(
@@ -418,7 +424,9 @@ class WSManSession:
             mode: Objects, EPRs, or both.
             max_elements: Items per batch; defaults to the session's ``max_elements``.
             selectors: Selectors for the Enumerate request.
-            max_pulls: Give up (``ProtocolError``) after this many Pulls.
+            max_pulls: Give up (``ProtocolError``) after this many Pulls; defaults to the
+                pool's ``Limits.max_pulls``, so a server that never says EndOfSequence cannot
+                keep a consumer pulling forever.
         """
         enum = Enumeration(
             resource_uri,
@@ -426,7 +434,7 @@ class WSManSession:
             filter=filter,
             mode=mode,
             max_elements=max_elements or self.max_elements,
-            max_pulls=max_pulls,
+            max_pulls=max_pulls if max_pulls is not None else self._pool.limits.max_pulls,
             selectors=selectors,
             max_size=self._max_size,
         )
@@ -526,7 +534,9 @@ class Enumerator(AsyncIterator[CimInstance | EPR]):
         timeouts = 0
         while not enum.done:
             session.stats.pulls += 1
-            data = await session._post(self._pull_builder(), idempotent=True, what="Pull")
+            data = await session._post(
+                self._pull_builder(), idempotent=True, what="Pull", advances=True
+            )
             try:
                 return self._receive(data)
             except OperationTimedOut:
@@ -544,7 +554,8 @@ class Enumerator(AsyncIterator[CimInstance | EPR]):
 
         def build(attempt: int) -> bytes:
             while len(pulls) < attempt:
-                request = self._enum.next_request()
+                # "did not end after N pulls" is raised here, outside any HTTP exchange.
+                request = self._session._with_host(self._enum.next_request)
                 if request is None:
                     raise ProtocolError("the enumeration ended while a Pull was being retried")
                 pulls.append(request)

@@ -67,7 +67,13 @@ def parse_xml(data: bytes | str, *, what: str, max_size: int = DEFAULT_MAX_SIZE)
         raise ProtocolError(f"{what} is {size} bytes, larger than the {max_size}-byte limit")
     if isinstance(data, str):
         # lxml refuses str with an encoding declaration; CIM-XML never needs one.
-        data = data.encode("utf-8")
+        try:
+            data = data.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: no XML document can hold one
+            bad = ord(exc.object[exc.start])
+            raise ProtocolError(
+                f"{what} holds U+{bad:04X} at index {exc.start}, which is not a character"
+            ) from None
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:

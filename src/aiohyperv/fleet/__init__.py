@@ -12,6 +12,7 @@ from ._fleet import (
     HostOperation,
     HostResult,
 )
+from ._gc import tuned_gc
 from ._inventory import inventory, inventory_host, inventory_op
 from ._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
 
@@ -36,4 +37,5 @@ __all__ = [
     "inventory_host",
     "inventory_op",
     "run_inventory_cli",
+    "tuned_gc",
 ]

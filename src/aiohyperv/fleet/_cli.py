@@ -21,6 +21,7 @@ from .._config import ConnectionURI, parse_uri
 from .._credentials import Credentials, default_auth
 from .._exceptions import ConfigError
 from ._fleet import Fleet, FleetEvent
+from ._gc import tuned_gc
 from ._inventory import inventory_op
 from ._output import FORMATS, ProgressBar, make_writer, write_summary
 
@@ -256,6 +257,7 @@ async def run_inventory_cli(
         fleet = await stack.enter_async_context(
             Fleet(targets, auth=auth, concurrency=args.concurrency, timeout=args.timeout)
         )
+        stack.enter_context(tuned_gc())  # a command run: this process is ours to tune
         try:
             result = await fleet.run(inventory_op, on_event=on_event)
         finally:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import json
 import logging
 import random
@@ -197,12 +198,27 @@ async def _child(spec: FleetSpec) -> AsyncIterator[list[str]]:
         await proc.stderr.read()  # drain, so the pipe transport closes cleanly
 
 
+def _tune_gc() -> None:
+    """Garbage-collector settings for the serving child process (this process only).
+
+    Everything built so far (the fleet, its sockets, the imported modules) lives until the
+    process exits, so it is moved out of the collector's sight (``gc.freeze``); requests then
+    leave little cyclic garbage behind, so collections can be rarer.  With the defaults a
+    thousand-host fleet spent about a fifth of its CPU in the collector re-scanning the fleet.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 async def _serve_child(spec: FleetSpec) -> None:
     # Clients cancel requests on purpose (deadlines); the simulated hosts need not log that.
     logging.getLogger("aiohttp").setLevel(logging.CRITICAL)
     logging.getLogger("aiohyperv").setLevel(logging.ERROR)
     loop = asyncio.get_running_loop()
     async with _build(spec) as server:
+        server.warm()  # a served fleet answers from state it holds, like real hosts
+        _tune_gc()
         sys.stdout.write(json.dumps({"uris": server.uris}) + "\n")
         sys.stdout.flush()
         await loop.run_in_executor(None, sys.stdin.buffer.read)  # until the parent closes it

@@ -274,21 +274,33 @@ _DONE = object()
 
 
 #: Connections per host in a pool the fleet opens itself (the pool's own default is 4).
-FLEET_PER_HOST_CONNECTIONS = 2
+FLEET_PER_HOST_CONNECTIONS = 1
+
+#: ``MaxEnvelopeSize`` of a pool the fleet opens itself: Windows' own ``MaxEnvelopeSizekb``
+#: default since Server 2012 (500 KiB; a host configured lower answers within its own limit,
+#: MS-WSMV 3.1.4.1.7), so a host of a hundred VMs still answers each whole-host enumeration in
+#: one response instead of several Pulls.
+FLEET_MAX_ENVELOPE_SIZE = 500 * 1024
 
 
 def _fleet_limits() -> Limits:
     """The limits of a pool the fleet opens itself.
 
-    Two connections per host, not the pool's default four: NTLM, Negotiate and Kerberos
+    One connection per host, not the pool's default four: NTLM, Negotiate and Kerberos
     authenticate each TCP connection (a 401 challenge and two more round trips, plus key
-    derivation), so across a thousand hosts every extra connection costs thousands of
-    handshakes, and a host's WinRM ``MaxConnections`` budget is shared with everyone else.
-    A per-host inventory's dozen requests still overlap on two connections.
+    derivation on both ends), so across a thousand hosts every extra connection costs a
+    thousand handshakes, and a host's WinRM ``MaxConnections`` budget is shared with everyone
+    else.  A host's requests then go one after the other (the inventory sends them that way,
+    see ``collect_inventory``); the round trips they wait for are hidden by the other hosts
+    running meanwhile, which is where a fleet's speed comes from.  Responses may be as large
+    as Windows allows by default (:data:`FLEET_MAX_ENVELOPE_SIZE`), so whole-host enumerations
+    rarely need a Pull.
     """
     from .._transport import Limits
 
-    return Limits(per_host_connections=FLEET_PER_HOST_CONNECTIONS)
+    return Limits(
+        per_host_connections=FLEET_PER_HOST_CONNECTIONS, max_envelope_size=FLEET_MAX_ENVELOPE_SIZE
+    )
 
 
 class Fleet:
@@ -317,7 +329,7 @@ class Fleet:
         timeout: Deadline in seconds for each host's whole operation (None: no deadline).  A host
             past it fails with :class:`~aiohyperv.TransportTimeout`.
         pool: A session pool to share; the caller keeps ownership.  Without one the fleet makes
-            its own (see ``pool_factory``), with two connections per host
+            its own (see ``pool_factory``), with one connection per host
             (:data:`FLEET_PER_HOST_CONNECTIONS`: connection-based auth handshakes add up over
             a fleet), and closes it.
         pool_factory: Builds the fleet's own pool, e.g. to pass ``Limits``/``Timeouts``.

@@ -2,31 +2,36 @@
 
 Instead of walking associations VM by VM (as libvirt's driver does: several ``ASSOCIATORS OF``
 requests per VM), the inventory enumerates each class it needs *once for the whole host* with a
-WQL ``SELECT``, sends all of those enumerations at the same time, and joins the rows on the
-client.  The join key is the VM's
-GUID, which every setting object carries at the front of its ``InstanceID``:
+WQL ``SELECT`` and joins the rows on the client.  The join key is the VM's GUID, which every
+setting object carries at the front of its ``InstanceID``:
 
 * ``Msvm_VirtualSystemSettingData``   ``Microsoft:<VM GUID>``
 * ``Msvm_ProcessorSettingData`` etc.  ``Microsoft:<VM GUID>\\<device GUID>\\...``
 * snapshots and host capability rows (``Microsoft:Definition\\...``) carry other GUIDs or names
   and so fall out of the join by themselves.
 
-On a 2012+ host that is 11 enumerations (each usually one round trip, as Enumerate is sent with
-``OptimizeEnumeration``) plus one ``GetSummaryInformation`` call for every VM's memory demand:
-12 requests, whatever the number of VMs.  A 2008 R2 host (``root/virtualization``,
-WMI v1) uses the v1 class names and filters.  With ``namespace="auto"`` the v2 queries go out
-together with the ``root/cimv2`` ones; if the host turns out to be 2008 R2 (OS version 6.0 or
-6.1) the virtualization queries are sent again in v1.  Naming the namespace in the URI
-(``?namespace=v1``) skips the probe.
+On a 2012+ host that is 9 enumerations (each usually one round trip, as Enumerate is sent with
+``OptimizeEnumeration``; processor, disk image and switch port settings share one query on their
+base class) plus one ``GetSummaryInformation`` call for every VM's memory demand: 10 requests,
+whatever the number of VMs.  A 2008 R2 host (``root/virtualization``, WMI v1) uses the v1 class
+names and filters (11 requests).
+
+The requests go out as many at a time as the host has connections in the pool (see
+:func:`collect_inventory`).  With ``namespace="auto"`` and one connection, the OS is asked first
+and only the namespace it serves is queried; with several, the v2 queries go out together with
+the ``root/cimv2`` ones and, if the host turns out to be 2008 R2 (OS version 6.0 or 6.1), the
+virtualization queries are sent again in v1.  Naming the namespace in the URI
+(``?namespace=v1``) skips the detection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from .._exceptions import InvalidVersion, ProtocolError, WSManFault
 from .._log import logger
@@ -37,7 +42,7 @@ from ..wsman import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2, Filter, resourc
 from ._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping
 
     from .._config import ConnectionURI
     from .._transport import SessionPool, WSManSession
@@ -66,25 +71,46 @@ CIMV2_QUERIES: dict[str, str] = {
 
 _VM_FILTER = "Description = 'Microsoft Virtual Machine'"
 _VM_PROPS = "Name, ElementName, EnabledState, ProcessID, OnTimeInMilliseconds"
-_RASD_PROPS = "InstanceID, ResourceSubType, HostResource"
 
 # Each query names only the properties the inventory reads: less XML to write on the host and to
 # parse here (a full Msvm_VirtualSystemSettingData is ~60 properties, the inventory needs 6).
 
+#: ``ResourceType`` of the settings the ``settings`` query folds together (CIM_ResourceAllocation-
+#: SettingData's ValueMap): processors, Ethernet connections (switch ports), and the virtual disk
+#: images, which are told apart from the drives that hold them by ``ResourceSubType``.
+_PROCESSOR, _ETHERNET_CONNECTION = "3", "33"
+_DISK_IMAGE_SUBTYPES = (
+    "Microsoft:Hyper-V:Virtual Hard Disk",
+    "Microsoft:Hyper-V:Virtual CD/DVD Disk",
+    "Microsoft:Hyper-V:Virtual Floppy Disk",
+)
+
 #: Host-wide enumerations in root/virtualization/v2 (Windows Server 2012 and newer).
+#:
+#: ``settings`` is one query for three kinds of virtual hardware: WMI answers a query on a base
+#: class with the instances of all its subclasses (Msvm_ProcessorSettingData,
+#: Msvm_StorageAllocationSettingData and Msvm_EthernetPortAllocationSettingData all derive from
+#: CIM_ResourceAllocationSettingData), so one request replaces three.  Its projection names
+#: only properties the base class defines (anything else is an invalid query) and the rows are
+#: sorted by ``ResourceType``, never by class name, which projected items need not carry.  A
+#: switch port is matched to its adapter by ``InstanceID`` (``<adapter InstanceID>\\C``), so
+#: its long ``Parent`` path is not asked for: the answer of a 60-VM host still fits one
+#: envelope.
+#: Memory and NIC settings keep their own queries: the inventory reads properties only their
+#: subclasses have (``DynamicMemoryEnabled``, ``StaticMacAddress``).
 V2_QUERIES: dict[str, str] = {
     "vms": f"SELECT {_VM_PROPS} FROM Msvm_ComputerSystem WHERE {_VM_FILTER}",
     "vssd": "SELECT InstanceID, VirtualSystemIdentifier, Notes, AutomaticStartupAction,"
     " VirtualSystemSubType, Version FROM Msvm_VirtualSystemSettingData"
     " WHERE VirtualSystemType = 'Microsoft:Hyper-V:System:Realized'",
-    "cpu": "SELECT InstanceID, VirtualQuantity FROM Msvm_ProcessorSettingData",
+    "settings": "SELECT InstanceID, ResourceType, ResourceSubType, VirtualQuantity, HostResource"
+    " FROM CIM_ResourceAllocationSettingData"
+    f" WHERE ResourceType = {_PROCESSOR} OR ResourceType = {_ETHERNET_CONNECTION} OR "
+    + " OR ".join(f"ResourceSubType = '{subtype}'" for subtype in _DISK_IMAGE_SUBTYPES),
     "memory": "SELECT InstanceID, VirtualQuantity, DynamicMemoryEnabled, Reservation, Limit"
     " FROM Msvm_MemorySettingData",
-    "storage": f"SELECT {_RASD_PROPS} FROM Msvm_StorageAllocationSettingData",
     "ports": "SELECT InstanceID, ElementName, Address, StaticMacAddress"
     " FROM Msvm_SyntheticEthernetPortSettingData",
-    "connections": "SELECT InstanceID, Parent, HostResource"
-    " FROM Msvm_EthernetPortAllocationSettingData",
     "switches": "SELECT Name, ElementName FROM Msvm_VirtualEthernetSwitch",
 }
 
@@ -155,32 +181,54 @@ async def _summaries(session: WSManSession, namespace: str) -> list[CimInstance]
     return [item for item in items if isinstance(item, CimInstance)]
 
 
-async def _gather(
-    session: WSManSession,
-    namespace: str,
-    queries: Mapping[str, str],
-    *,
-    summaries: bool = False,
-) -> dict[str, list[CimInstance]]:
-    """Run ``queries`` (and GetSummaryInformation) concurrently; raise the first error itself.
+#: One request's worth of inventory: an enumeration (or the summary call) of one host.
+Job: TypeAlias = "Callable[[], Awaitable[list[CimInstance]]]"
 
-    A host that cannot be reached fails every query the same way; the fleet result should say
+
+async def _run_jobs(jobs: Mapping[str, Job], width: int) -> dict[str, list[CimInstance]]:
+    """Run ``jobs`` with at most ``width`` in flight; raise the first error itself.
+
+    ``width`` 1 runs them one after the other in the calling task: over a single connection
+    the requests would queue anyway, and a fleet of thousands of hosts then holds one chain of
+    coroutines per host instead of a dozen.  Wider, a few worker tasks share the jobs.  A host
+    that cannot be reached fails every job the same way; the fleet result should say
     ``ConnectError``, not ``ExceptionGroup`` of eleven of them.
     """
+    if width <= 1:
+        return {key: await job() for key, job in jobs.items()}
+    results: dict[str, list[CimInstance]] = {}
+    queue = iter(list(jobs.items()))
+
+    async def worker() -> None:
+        for key, job in queue:  # next() never awaits: the workers need no lock
+            results[key] = await job()
+
     try:
         async with asyncio.TaskGroup() as tg:
-            tasks = {
-                key: tg.create_task(_enumerate(session, namespace, query))
-                for key, query in queries.items()
-            }
-            if summaries:
-                tasks["summary"] = tg.create_task(_summaries(session, namespace))
+            for _ in range(min(width, len(jobs))):
+                tg.create_task(worker())
     except BaseExceptionGroup as group:
         first = _first_leaf(group)
         if isinstance(first, Exception):
             raise first from None
         raise
-    return {key: task.result() for key, task in tasks.items()}
+    return {key: results[key] for key in jobs}
+
+
+def _queries(
+    session: WSManSession, namespace: str, queries: Mapping[str, str], prefix: str = ""
+) -> dict[str, Job]:
+    return {
+        f"{prefix}{key}": functools.partial(_enumerate, session, namespace, query)
+        for key, query in queries.items()
+    }
+
+
+def _virtualization(session: WSManSession, namespace: Literal["v1", "v2"]) -> dict[str, Job]:
+    ns = _NAMESPACES[namespace]
+    jobs = _queries(session, ns, V2_QUERIES if namespace == "v2" else V1_QUERIES)
+    jobs["summary"] = functools.partial(_summaries, session, ns)
+    return jobs
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -195,6 +243,11 @@ def _is_v1_version(version: str | None) -> bool:
     return version is not None and version.startswith(("6.0.", "6.1."))
 
 
+def _os_version(rows: Mapping[str, list[CimInstance]]) -> str | None:
+    found = rows.get("cim.os")
+    return found[0].get_str("Version") if found else None
+
+
 async def collect_inventory(
     session: WSManSession,
     *,
@@ -203,8 +256,11 @@ async def collect_inventory(
 ) -> HostInventory:
     """Collect the standard inventory of one host over ``session``.
 
-    All enumerations are sent concurrently; the session (and its pool) bounds how many run at
-    once.  ``requests`` in the result is left 0 here: the caller knows the session's counter.
+    As many requests are in flight at once as the session's pool gives each host connections
+    (``Limits.per_host_connections``): more would only queue for a connection.  A fleet's pool
+    gives each host one, so its requests go one after the other and the concurrency comes from
+    the other hosts.  ``requests`` in the result is left 0 here: the caller knows the session's
+    counter.
 
     Args:
         session: A WS-Management session to the host (``WSManSession``).
@@ -214,39 +270,45 @@ async def collect_inventory(
     Raises:
         HyperVError: Any query failed (transport error, fault, malformed answer).
     """
+    width = session.pool.limits.per_host_connections
+    cim = _queries(session, NAMESPACE_CIMV2, CIMV2_QUERIES, "cim.")
     if namespace != "auto":
-        cim, virt = await asyncio.gather(
-            _gather(session, NAMESPACE_CIMV2, CIMV2_QUERIES),
-            _gather(
-                session,
-                _NAMESPACES[namespace],
-                V2_QUERIES if namespace == "v2" else V1_QUERIES,
-                summaries=True,
-            ),
-        )
-        return build_inventory(host, namespace, {**_prefix("cim", cim), **virt})
+        rows = await _run_jobs({**cim, **_virtualization(session, namespace)}, width)
+        return build_inventory(host, namespace, rows)
+    if width <= 1:
+        # One request at a time: ask for the OS first, then only the namespace it serves.
+        rows = await _run_jobs(cim, width)
+        detected: Literal["v1", "v2"] = "v1" if _is_v1_version(_os_version(rows)) else "v2"
+        if detected == "v1":
+            logger.debug("inventory: %s runs Windows 6.x, using root/virtualization", host)
+        rows.update(await _run_jobs(_virtualization(session, detected), width))
+        return build_inventory(host, detected, rows)
 
-    async def speculative_v2() -> dict[str, list[CimInstance]] | WSManFault:
-        try:
-            return await _gather(session, NAMESPACE_V2, V2_QUERIES, summaries=True)
-        except WSManFault as exc:
-            return exc
+    # Several at a time: send the v2 queries together with the cimv2 ones, and go back for
+    # the v1 ones only if the host turns out to be 2008 R2 (whose v2 queries fault).
+    faults: list[WSManFault] = []
 
-    cim, v2 = await asyncio.gather(
-        _gather(session, NAMESPACE_CIMV2, CIMV2_QUERIES), speculative_v2()
-    )
-    version = cim["os"][0].get_str("Version") if cim["os"] else None
-    if isinstance(v2, dict) and not _is_v1_version(version):
-        return build_inventory(host, "v2", {**_prefix("cim", cim), **v2})
-    if not _is_v1_version(version) and isinstance(v2, WSManFault):
-        raise v2  # not a 2008 R2 host, so the v2 fault is the real error
+    def speculative(job: Job) -> Job:
+        async def run() -> list[CimInstance]:
+            try:
+                return await job()
+            except WSManFault as exc:
+                faults.append(exc)
+                return []
+
+        return run
+
+    v2 = {key: speculative(job) for key, job in _virtualization(session, "v2").items()}
+    rows = await _run_jobs({**cim, **v2}, width)
+    version = _os_version(rows)
+    if not _is_v1_version(version):
+        if faults:
+            raise faults[0]  # not a 2008 R2 host, so the v2 fault is the real error
+        return build_inventory(host, "v2", rows)
     logger.debug("inventory: %s runs Windows %s, using root/virtualization", host, version)
-    v1 = await _gather(session, NAMESPACE_V1, V1_QUERIES, summaries=True)
-    return build_inventory(host, "v1", {**_prefix("cim", cim), **v1})
-
-
-def _prefix(prefix: str, rows: Mapping[str, list[CimInstance]]) -> dict[str, list[CimInstance]]:
-    return {f"{prefix}.{k}": v for k, v in rows.items()}
+    cim_rows = {key: found for key, found in rows.items() if key.startswith("cim.")}
+    v1 = await _run_jobs(_virtualization(session, "v1"), width)
+    return build_inventory(host, "v1", {**cim_rows, **v1})
 
 
 async def inventory_op(host: FleetHost) -> HostInventory:
@@ -581,6 +643,20 @@ def _vm(
     )
 
 
+def _split_settings(rows: list[CimInstance]) -> dict[str, list[CimInstance]]:
+    """Sort the rows of the folded ``settings`` query by ``ResourceType`` (see V2_QUERIES)."""
+    out: dict[str, list[CimInstance]] = {"cpu": [], "storage": [], "connections": []}
+    for inst in rows:
+        kind = _str(inst, "ResourceType")
+        if kind == _PROCESSOR:
+            out["cpu"].append(inst)
+        elif kind == _ETHERNET_CONNECTION:
+            out["connections"].append(inst)
+        elif _str(inst, "ResourceSubType") in _DISK_IMAGE_SUBTYPES:
+            out["storage"].append(inst)
+    return out
+
+
 def build_inventory(
     host: str,
     namespace: Literal["v1", "v2"],
@@ -594,9 +670,12 @@ def build_inventory(
         host: ``host:port``.
         namespace: Which namespace the virtualization rows came from.
         rows: Query key (``cim.os``, ``cim.computer``, ``cim.cpu`` and the keys of
-            :data:`V2_QUERIES`) to the instances it returned.
+            :data:`V2_QUERIES` or :data:`V1_QUERIES`) to the instances it returned.  The rows
+            of a ``settings`` query are sorted into ``cpu``, ``storage`` and ``connections``.
         requests: Requests the collection took.
     """
+    if "settings" in rows:
+        rows = {**rows, **_split_settings(rows["settings"])}
     os_row = next(iter(rows.get("cim.os", [])), None)
     computer = next(iter(rows.get("cim.computer", [])), None)
     cpus = rows.get("cim.cpu", [])

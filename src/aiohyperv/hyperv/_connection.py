@@ -473,6 +473,11 @@ class HyperVConnection:
             InvalidOperation: several VMs share it (Hyper-V allows that); use the UUID.
         """
         rows = await self.query(_wql.vm_by_name(name))
+        # WQL compares strings case-insensitively, and Hyper-V lets "WEB-01" and "web-01"
+        # coexist: an exact match wins, so a lookup names exactly one VM whenever it can.
+        exact = [r for r in rows if r.get_str("ElementName") == name]
+        if exact:
+            rows = exact
         if not rows:
             raise self._error(VMNotFound(f"no domain with name {name!r}"))
         if len(rows) > 1:

@@ -30,7 +30,7 @@ from aiohttp import web
 from aiohyperv._auth import AUTH_INFO, seal_body
 from aiohyperv._exceptions import ProtocolError
 from aiohyperv.simulator._host import EnumerationContext, SimulatedHost
-from aiohyperv.simulator._instance import Instance, Ref, to_cim
+from aiohyperv.simulator._instance import Instance, Ref, to_cim, to_xml
 from aiohyperv.simulator._methods import MethodFault, invoke
 from aiohyperv.simulator._providers import find_instances, served_namespaces
 from aiohyperv.simulator._schema import SCHEMAS, ClassDef
@@ -56,12 +56,11 @@ from aiohyperv.wsman import (
     parse_request,
     split_resource_uri,
 )
-from aiohyperv.wsman._items import serialize_instance
+from aiohyperv.wsman._items import epr_xml, serialize_instance
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
 
-    from aiohyperv.cim import CimInstance
     from aiohyperv.wsman import Filter
 
 __all__ = ["AUTH_KEY", "ROUTER_KEY", "HostRouter", "make_app"]
@@ -490,13 +489,17 @@ def _query(
 
 def _items(
     instances: list[Instance], mode: EnumerationMode, projection: frozenset[str] | None
-) -> list[CimInstance]:
-    out: list[CimInstance] = []
+) -> list[str]:
+    """The items of a batch as finished XML (the shapes ``wsman._server._item_xml`` writes)."""
+    if mode is EnumerationMode.OBJECTS:
+        return [to_xml(inst, only=projection) for inst in instances]
+    out: list[str] = []
     for inst in instances:
-        item = to_cim(inst, only=projection)
-        if mode is not EnumerationMode.OBJECTS:
-            item.epr = inst.ref().epr()
-        out.append(item)
+        epr = f"<a:EndpointReference>{epr_xml(inst.ref().epr())}</a:EndpointReference>"
+        if mode is EnumerationMode.EPR:
+            out.append(epr)
+        else:
+            out.append(f"<w:Item>{to_xml(inst, only=projection)}{epr}</w:Item>")
     return out
 
 
@@ -532,7 +535,12 @@ def _batch(
 ) -> bytes:
     """The next batch of an enumeration, as an optimized EnumerateResponse or a PullResponse."""
     mode = EnumerationMode(ctx.mode)
+    # No MaxEnvelopeSize, or more than the host allows: the host's MaxEnvelopeSizekb applies
+    # (MS-WSMV 3.1.4.1.7).
+    host_limit = host.os.max_envelope_kb * 1024
     limit = req.max_envelope_size
+    if limit is None or limit > host_limit:
+        limit = host_limit
     builder = build_enumerate_response if first else build_pull_response
     count = min(max_elements, len(ctx.items) - ctx.position)
     while True:
@@ -543,10 +551,10 @@ def _batch(
         body = builder(
             items, context=context_id, end_of_sequence=done, relates_to=req.message_id, mode=mode
         )
-        if limit is None or len(body) <= limit or count <= 1:
+        if len(body) <= limit or count <= 1:
             break
         count = max(1, count // 2)  # Windows sends fewer items rather than exceed the limit
-    if limit is not None and len(body) > limit:
+    if len(body) > limit:
         raise _Fault(
             "Sender",
             "w:EncodingLimit",

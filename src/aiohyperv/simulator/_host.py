@@ -62,6 +62,9 @@ class OSProfile:
     max_vcpus: int
     generation2: bool
     stack: str
+    #: WinRM's ``MaxEnvelopeSizekb``: 150 on 2008 R2, 500 from Server 2012 on (MS-WSMV
+    #: 2.2.4.10).  A request asking for more gets this much (MS-WSMV 3.1.4.1.7).
+    max_envelope_kb: int = 500
 
     @property
     def build(self) -> str:
@@ -99,6 +102,7 @@ OS_PROFILES: dict[str, OSProfile] = {
             4,
             False,
             "2.0",
+            max_envelope_kb=150,
         ),
         OSProfile(
             "2012",
@@ -344,6 +348,7 @@ class VM:
         "created",
         "disks",
         "dynamic_memory",
+        "generated",
         "generation",
         "guest_os",
         "guid",
@@ -388,6 +393,9 @@ class VM:
         self.nics = 1
         #: Resource settings once a method changed them; ``None`` = generated from ``seed``.
         self.stored_resources: list[Resource] | None = None
+        #: The generated settings and the inputs they were generated from (a cache: a VM's
+        #: settings are read by nearly every query; ``_providers.vm_resources`` owns it).
+        self.generated: tuple[object, list[Resource], dict[str, list[Instance]]] | None = None
         self.keys_down: set[int] = set()
         self.typed: list[str] = []
 
@@ -621,6 +629,19 @@ class SimulatedHost:
     def new_guid(self) -> str:
         """A fresh upper-case GUID (deterministic in the host's sequence)."""
         return rng_guid(self._rng)
+
+    def warm(self) -> None:
+        """Build every VM's settings now instead of on the first query that reads them.
+
+        A real host answers from configuration it already holds; the simulator builds a VM's
+        settings from its seed on first use and keeps them (until a change regenerates them).
+        Warming a fleet before serving it keeps that one-time work out of the first requests,
+        which matters when a benchmark measures the server's CPU per request.  Answers are the
+        same either way.
+        """
+        from aiohyperv.simulator._providers import warm
+
+        warm(self)
 
     # --- time ---------------------------------------------------------------------------------
     def now(self) -> float:

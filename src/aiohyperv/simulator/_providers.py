@@ -12,12 +12,13 @@ the fixed device-class GUIDs and the ``ResourceSubType`` strings are Hyper-V's o
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiohyperv.simulator._host import VM, Job, Resource, SimulatedHost, VMState, rng_guid
-from aiohyperv.simulator._instance import Instance, Ref, format_key
+from aiohyperv.simulator._instance import Instance, Ref, escape_path_value, format_key
 from aiohyperv.simulator._schema import SCHEMAS, ClassDef
 from aiohyperv.simulator._thumbnail import render_thumbnail
 from aiohyperv.wsman._ns import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2
@@ -63,8 +64,16 @@ def _ref(host: SimulatedHost, name: str, **keys: object) -> Ref:
 
 
 def setting_path(host: SimulatedHost, class_name: str, instance_id: str) -> str:
-    """The WMI path Hyper-V puts in ``Parent``/``HostResource`` to point at a setting."""
-    return _ref(host, class_name, InstanceID=instance_id).path(host.computer_name)
+    """The WMI path Hyper-V puts in ``Parent``/``HostResource`` to point at a setting.
+
+    ``Ref.make(...).path(...)`` spelled out for the one-key case: it runs for most settings
+    of every VM.
+    """
+    namespace = host.namespace.replace("/", "\\")
+    return (
+        f"\\\\{host.computer_name}\\{namespace}:{class_name}"
+        f".InstanceID={escape_path_value(instance_id)}"
+    )
 
 
 def cs_ref(host: SimulatedHost, name: str) -> Ref:
@@ -99,13 +108,78 @@ def vm_resources(host: SimulatedHost, vm: VM) -> list[Resource]:
     """The VM's resource settings: stored ones if a method changed them, else generated."""
     if vm.stored_resources is not None:
         return vm.stored_resources
-    return _generate_resources(host, vm)
+    # Generating a VM's settings costs far more than any query that reads them, and nearly
+    # every query reads them: keep the last generation with the inputs it came from, so a
+    # change to any of them (a rename, a new switch...) regenerates.  Callers never mutate
+    # the returned list or its value dicts (methods change settings through
+    # materialize_resources, which makes the VM's own copy).
+    return _generated(host, vm)[1]
+
+
+def _generated(
+    host: SimulatedHost, vm: VM
+) -> tuple[object, list[Resource], dict[str, list[Instance]]]:
+    """The VM's cached generation: (inputs, settings, settings as instances by class)."""
+    key = _generation_key(host, vm)
+    cached = vm.generated
+    if cached is None or cached[0] != key:
+        cached = vm.generated = (key, _generate_resources(host, vm), {})
+    return cached
+
+
+def _vm_instances(host: SimulatedHost, vm: VM, cls: ClassDef) -> list[Instance]:
+    """The VM's settings of exactly class ``cls``, as instances (callers must not mutate)."""
+    if vm.stored_resources is not None:
+        return [Instance(cls, r.values) for r in vm.stored_resources if r.class_name == cls.name]
+    _key, resources, by_class = _generated(host, vm)
+    found = by_class.get(cls.name)
+    if found is None or (found and found[0].cls is not cls):
+        found = by_class[cls.name] = [
+            Instance(cls, r.values) for r in resources if r.class_name == cls.name
+        ]
+    return found
+
+
+def _generation_key(host: SimulatedHost, vm: VM) -> tuple[object, ...]:
+    """Everything ``_generate_resources`` reads from the host and the VM."""
+    return (
+        vm.seed,
+        vm.guid,
+        vm.name,
+        vm.generation,
+        vm.cpus,
+        vm.memory_mb,
+        vm.dynamic_memory,
+        vm.disks,
+        vm.nics,
+        host.os.key,
+        host.computer_name,
+        host.cores_per_socket,
+        host.sockets,
+        host.memory_bytes,
+        tuple(host.switches),
+    )
+
+
+def warm(host: SimulatedHost) -> None:
+    """Build now what the first queries would otherwise build: every VM's settings (as
+    instances, by class) and the values drawn from its seed.  Queries answer the same either
+    way; see :meth:`SimulatedHost.warm`."""
+    for vm in host.all_vms():
+        _vssd_serials(vm.seed)
+        _bios_guid_of(vm.seed)
+        if vm.stored_resources is not None:
+            continue
+        for class_name in {res.class_name for res in vm_resources(host, vm)}:
+            _vm_instances(host, vm, _cls(host.namespace, class_name))
 
 
 def materialize_resources(host: SimulatedHost, vm: VM) -> list[Resource]:
     """Store the VM's resource settings so that a method can change them."""
     if vm.stored_resources is None:
+        # A fresh generation, never the cached one: methods change the stored list in place.
         vm.stored_resources = _generate_resources(host, vm)
+        vm.generated = None
     return vm.stored_resources
 
 
@@ -587,10 +661,17 @@ def _vssd(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
         yield _vssd_of(host, machine)
 
 
+@functools.lru_cache(maxsize=65536)
+def _vssd_serials(seed: int) -> tuple[str, str]:
+    """A VM's BIOS serial number and chassis asset tag, drawn from its seed (then cached)."""
+    rng = random.Random(seed ^ 0x5EED)
+    serial = "-".join(f"{rng.randrange(10000):04d}" for _ in range(7))
+    return serial, f"{rng.randrange(10**7):07d}"
+
+
 def _vssd_of(host: SimulatedHost, vm: VM) -> Instance:
     g = vm.guid
-    rng = random.Random(vm.seed ^ 0x5EED)
-    serial = "-".join(f"{rng.randrange(10000):04d}" for _ in range(7))
+    serial, asset_tag = _vssd_serials(vm.seed)
     root = "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V"
     if host.os.v1:
         return _inst(
@@ -610,7 +691,7 @@ def _vssd_of(host: SimulatedHost, vm: VM) -> Instance:
                 "BIOSSerialNumber": serial,
                 "BaseBoardSerialNumber": serial,
                 "ChassisSerialNumber": serial,
-                "ChassisAssetTag": f"{rng.randrange(10**7):07d}",
+                "ChassisAssetTag": asset_tag,
                 "BIOSNumLock": False,
                 "BootOrder": [1, 2, 3, 0],
                 "NumaNodesAreRequired": False,
@@ -648,7 +729,7 @@ def _vssd_of(host: SimulatedHost, vm: VM) -> Instance:
             "BIOSSerialNumber": serial,
             "BaseBoardSerialNumber": serial,
             "ChassisSerialNumber": serial,
-            "ChassisAssetTag": f"{rng.randrange(10**7):07d}",
+            "ChassisAssetTag": asset_tag,
             "BIOSNumLock": False,
             "BootOrder": None if gen2 else [1, 2, 3, 0],
             "BootSourceOrder": None,
@@ -679,8 +760,12 @@ def _vssd_of(host: SimulatedHost, vm: VM) -> Instance:
 
 
 def _bios_guid(vm: VM) -> str:
-    rng = random.Random(vm.seed ^ 0xB105)
-    return rng_guid(rng)
+    return _bios_guid_of(vm.seed)
+
+
+@functools.lru_cache(maxsize=65536)
+def _bios_guid_of(seed: int) -> str:
+    return rng_guid(random.Random(seed ^ 0xB105))
 
 
 def _resource_provider(class_name: str) -> Callable[[SimulatedHost, VM | None], Iterator[Instance]]:
@@ -689,9 +774,7 @@ def _resource_provider(class_name: str) -> Callable[[SimulatedHost, VM | None], 
         if vm is None:
             yield from _definition_rows(host, class_name)
         for machine in [vm] if vm is not None else list(host.all_vms()):
-            for res in vm_resources(host, machine):
-                if res.class_name == class_name:
-                    yield Instance(cls, res.values)
+            yield from _vm_instances(host, machine, cls)
 
     return provider
 
@@ -1077,10 +1160,18 @@ def summary_instance(host: SimulatedHost, vm: VM, codes: Iterable[int]) -> Insta
     100 EnabledState, 103 MemoryUsage, 105 UpTime, 106 GuestOperatingSystem, ...)."""
     cls = SCHEMAS[host.namespace].get("Msvm_SummaryInformation")
     assert cls is not None
+    codes = list(codes)
+    # Only what was asked for is computed: a fleet inventory asks every host for every VM's
+    # MemoryUsage, and the history and job scans below are not free.
+    wanted = {_SUMMARY_FIELDS[code] for code in codes if code in _SUMMARY_FIELDS}
     state = host.enabled_state(vm)
     running = state == VMState.RUNNING
     on = vm.is_on
-    memory = _resource_value(host, vm, "Msvm_MemorySettingData", "VirtualQuantity")
+    memory = (
+        _resource_value(host, vm, "Msvm_MemorySettingData", "VirtualQuantity")
+        if "MemoryUsage" in wanted and on
+        else 0
+    )
     load = (vm.seed + int(host.now() // 5)) % 37 + 1 if running else 0
     every: dict[str, object] = {
         "Name": vm.guid,
@@ -1089,12 +1180,16 @@ def summary_instance(host: SimulatedHost, vm: VM, codes: Iterable[int]) -> Insta
         "Notes": vm.notes,
         "NumberOfProcessors": _resource_value(
             host, vm, "Msvm_ProcessorSettingData", "VirtualQuantity"
-        ),
+        )
+        if "NumberOfProcessors" in wanted
+        else None,
         "Version": vm.version or None,
         "Shielded": False,
         "EnabledState": state,
         "ProcessorLoad": load,
-        "ProcessorLoadHistory": [max(0, load - i % 5) for i in range(100)] if running else None,
+        "ProcessorLoadHistory": [max(0, load - i % 5) for i in range(100)]
+        if running and "ProcessorLoadHistory" in wanted
+        else None,
         "MemoryUsage": (memory * 6 // 10 if vm.dynamic_memory else memory) if on else 0,
         "Heartbeat": (2 if vm.guest_os else 12) if running else None,
         "UpTime": host.on_time_ms(vm),
@@ -1104,7 +1199,9 @@ def summary_instance(host: SimulatedHost, vm: VM, codes: Iterable[int]) -> Insta
             for j in host.jobs.values()
             if j.vm_guid == vm.guid and j.end > host.now()
         ]
-        or None,
+        or None
+        if "AsynchronousTasks" in wanted
+        else None,
         "HealthState": 5,
         "OperationalStatus": [2],
         "StatusDescriptions": ["Operating normally"],

@@ -110,6 +110,8 @@ class Schema:
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
         self._classes: dict[str, ClassDef] = {}
+        # lower-cased name -> its concrete subclasses (every query asks; cleared by add())
+        self._subclasses: dict[str, tuple[ClassDef, ...]] = {}
 
     def add(
         self,
@@ -141,6 +143,7 @@ class Schema:
             frozenset(n.lower() for n in (name, *supers)),
         )
         self._classes[name.lower()] = cls
+        self._subclasses.clear()
         return cls
 
     def get(self, name: str) -> ClassDef | None:
@@ -156,7 +159,13 @@ class Schema:
 
     def concrete_subclasses(self, name: str) -> list[ClassDef]:
         """``name`` and its descendants that have instances, in declaration order."""
-        return [c for c in self._classes.values() if not c.abstract and c.is_a(name)]
+        key = name.lower()
+        found = self._subclasses.get(key)
+        if found is None:
+            found = tuple(c for c in self._classes.values() if not c.abstract and c.is_a(name))
+            if len(self._subclasses) < 4096:  # names come from clients' queries
+                self._subclasses[key] = found
+        return list(found)
 
 
 # --- shared property blocks (CIM base classes) ----------------------------------------------------

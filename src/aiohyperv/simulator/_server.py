@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 from aiohttp import web
 
 from aiohyperv._exceptions import ConfigError
-from aiohyperv.simulator._app import HostRouter, make_app
+from aiohyperv.simulator._app import AUTH_KEY, HostRouter, make_app
 from aiohyperv.simulator._host import (
     AUTH_DEFAULTS,
     OS_PROFILES,
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from aiohyperv._auth import CertificateMapping
+    from aiohyperv.simulator._security import HostAuth
 
 __all__ = [
     "DEFAULT_OS_MIX",
@@ -262,8 +263,10 @@ class SimulatorServer:
             _first_certificate_der(self.certificate_pem) if self.certificate_pem else None
         )
         self._router = HostRouter()
+        self._auth: HostAuth | None = None
         self._runner: web.AppRunner | None = None
         self._sites: dict[int, web.SockSite] = {}
+        self._reserved: dict[int, socket.socket] = {}  # closed listeners' ports, still bound
         self.endpoints: list[tuple[str, int]] = []
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -272,7 +275,17 @@ class SimulatorServer:
         if self._runner is not None:
             return
         app = make_app(router=self._router, server_certificate=self._server_der)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
+        self._auth = app[AUTH_KEY]
+        # handler_cancellation: when a client gives up on a request (a timeout, a stalled host)
+        # its handler is cancelled, as HTTP.sys abandons it; otherwise a handler sleeping out
+        # a long injected latency outlives its connection and even the server's shutdown.
+        runner = web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=0.5,
+            handler_cancellation=True,
+        )
         await runner.setup()
         self._runner = runner
         try:
@@ -289,6 +302,15 @@ class SimulatorServer:
             if host.faults.refuse_connections:
                 await self._close_site(index)
 
+    def warm(self) -> None:
+        """Prepare every host before the first request: VM settings (:meth:`SimulatedHost.warm`)
+        and the account table each host's authentication uses.  Optional; call after
+        :meth:`start`."""
+        for host in self.hosts:
+            host.warm()
+            if self._auth is not None:
+                self._auth.users(host).ntlm_user_file()
+
     def _address(self, index: int) -> str:
         if not self.per_host_address:
             return self.listen
@@ -296,6 +318,9 @@ class SimulatorServer:
 
     async def _open(self, index: int, address: str, port: int) -> int:
         assert self._runner is not None
+        reserved = self._reserved.pop(index, None)
+        if reserved is not None:
+            reserved.close()
         sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -313,6 +338,30 @@ class SimulatorServer:
         site = self._sites.pop(index, None)
         if site is not None:
             await site.stop()
+            self._reserve(index)
+
+    def _reserve(self, index: int) -> None:
+        """Keep a closed listener's port bound (not listening) until it reopens.
+
+        Connecting still fails with "connection refused", but no other program can take the
+        port meanwhile: with the port simply released, any process on the machine binding
+        port 0 may get it, and clients of the "refusing" host then talk to that stranger
+        (and reopening the listener on the same port fails).  No SO_REUSEADDR, so that even
+        sockets asking for address reuse are kept off; if the port still has connections in
+        TIME_WAIT that bind is refused, and one with SO_REUSEADDR is the best left to do.
+        """
+        address, port = self.endpoints[index]
+        for reuse in (False, True):
+            sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
+            try:
+                if reuse:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind((address, port))
+            except OSError:
+                sock.close()
+                continue
+            self._reserved[index] = sock
+            return
 
     async def apply_faults(self) -> None:
         """Close or reopen each host's listener to match ``faults.refuse_connections``.
@@ -332,6 +381,9 @@ class SimulatorServer:
         """Stop serving and close every socket."""
         runner, self._runner = self._runner, None
         self._sites.clear()
+        for sock in self._reserved.values():
+            sock.close()
+        self._reserved.clear()
         if runner is not None:
             await runner.cleanup()
 

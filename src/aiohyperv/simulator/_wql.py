@@ -22,10 +22,11 @@ Errors raise :class:`WQLError` carrying the WBEM status WMI would return.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from aiohyperv.cim import CimType, parse_cim_datetime
 from aiohyperv.simulator._instance import Instance, Ref, parse_object_path
@@ -33,6 +34,8 @@ from aiohyperv.simulator._providers import instances_of, resolve, served_namespa
 from aiohyperv.simulator._schema import SCHEMAS, ClassDef, PropDef, Schema
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aiohyperv.simulator._host import VM, SimulatedHost
 
 __all__ = [
@@ -433,7 +436,17 @@ def _like_regex(pattern: str) -> re.Pattern[str]:
 
 
 def parse_wql(text: str) -> Query:
-    """Parse a WQL query (raises :class:`WQLError` for anything WMI would call invalid)."""
+    """Parse a WQL query (raises :class:`WQLError` for anything WMI would call invalid).
+
+    Parsed queries are immutable and clients send the same few queries over and over (a fleet
+    inventory sends the same dozen to every host), so the result is cached by query text;
+    invalid queries raise every time (exceptions are not cached).
+    """
+    return _parse_cached(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(text: str) -> Query:
     if not text or not text.strip():
         raise WQLError("empty query")
     return _Parser(text).parse()
@@ -578,12 +591,40 @@ def _compare(actual: object, op: str, wanted: object) -> bool:
     return order is not None and order in _OUTCOMES[op]
 
 
+# (constant, its type, property type) -> the constant coerced to the property's type.  A query
+# is evaluated against every candidate instance, and parsed queries are cached, so the same few
+# constants are coerced over and over.  Failures are not cached: they raise every time.
+_COERCED: dict[tuple[object, type, CimType], object] = {}
+
+
+def _coerced(value: object, prop_type: CimType) -> object:
+    key = (value, value.__class__, prop_type)
+    try:
+        return _COERCED[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable constant (none today): no caching
+        return _coerce_constant(value, prop_type)
+    wanted = _coerce_constant(value, prop_type)
+    if len(_COERCED) >= 4096:  # bounded: constants come from clients
+        _COERCED.clear()
+    _COERCED[key] = wanted
+    return wanted
+
+
 def _matches(host: SimulatedHost, inst: Instance, expr: _Expr) -> bool:
     if isinstance(expr, _Bool):
+        # Loops, not all()/any() over generators: this runs for every candidate instance.
         if expr.op == "and":
-            return all(_matches(host, inst, a) for a in expr.args)
+            for arg in expr.args:
+                if not _matches(host, inst, arg):
+                    return False
+            return True
         if expr.op == "or":
-            return any(_matches(host, inst, a) for a in expr.args)
+            for arg in expr.args:
+                if _matches(host, inst, arg):
+                    return True
+            return False
         return not _matches(host, inst, expr.args[0])
     name = expr.prop.lower()
     prop = None if name in _SYSTEM else inst.cls.prop(name)
@@ -610,7 +651,7 @@ def _matches(host: SimulatedHost, inst: Instance, expr: _Expr) -> bool:
             return False
         same = actual.matches(other)
         return same if expr.op == "=" else not same
-    wanted = _coerce_constant(expr.value, prop_type)
+    wanted = _coerced(expr.value, prop_type)
     return _compare(actual, expr.op, wanted)
 
 
@@ -651,12 +692,177 @@ def execute(
     if query.where is not None:
         _check_expr(query.where, classes)
     scope = _scope(host, query.where)
-    results = [
-        inst
-        for inst in instances_of(host, namespace, query.class_name, vm=scope)
-        if query.where is None or _matches(host, inst, query.where)
-    ]
-    return results, projection
+    candidates = instances_of(host, namespace, query.class_name, vm=scope)
+    if query.where is None:
+        return list(candidates), projection
+    test = _predicate(query.where)
+    return [inst for inst in candidates if test(host, inst)], projection
+
+
+Predicate: TypeAlias = "Callable[[SimulatedHost, Instance], bool]"
+
+# id(expression) -> (expression, its predicate).  Expressions come from the parse cache, so the
+# same few are evaluated against every candidate instance of every host.
+_PREDICATES: dict[int, tuple[_Expr, Predicate]] = {}
+
+
+def _predicate(expr: _Expr) -> Predicate:
+    """``lambda host, inst: _matches(host, inst, expr)``, specialized once per expression.
+
+    Comparisons of ordinary properties with constants (what nearly every query is made of)
+    look their property up once per class and compare without going through the general
+    dispatch; everything else (system properties, LIKE, IS NULL, references) uses
+    :func:`_matches` itself, so the results are the same by construction.
+    """
+    entry = _PREDICATES.get(id(expr))
+    if entry is not None and entry[0] is expr:
+        return entry[1]
+    test = _build_predicate(expr)
+    if len(_PREDICATES) >= 1024:  # bounded: expressions come from clients
+        _PREDICATES.clear()
+    _PREDICATES[id(expr)] = (expr, test)
+    return test
+
+
+def _build_predicate(expr: _Expr) -> Predicate:
+    if isinstance(expr, _Bool):
+        tests = tuple(_build_predicate(arg) for arg in expr.args)
+        if expr.op == "and":
+
+            def all_of(host: SimulatedHost, inst: Instance) -> bool:
+                for test in tests:
+                    if not test(host, inst):
+                        return False
+                return True
+
+            return all_of
+        if expr.op == "or":
+            tests = _grouped(expr.args, tests)
+
+            def any_of(host: SimulatedHost, inst: Instance) -> bool:
+                for test in tests:
+                    if test(host, inst):
+                        return True
+                return False
+
+            return any_of
+        (inner,) = tests
+        return lambda host, inst: not inner(host, inst)
+    name = expr.prop.lower()
+    if not isinstance(expr, _Compare) or name in _SYSTEM:
+        return lambda host, inst: _matches(host, inst, expr)
+    value, op = expr.value, expr.op
+    # id(class) -> (class, its property, the constant in the property's type or _UNSET, and
+    # its casefold when it is a string tested for equality)
+    plans: dict[int, tuple[ClassDef, PropDef | None, object, str | None]] = {}
+
+    def compare(host: SimulatedHost, inst: Instance) -> bool:
+        cls = inst.cls
+        plan = plans.get(id(cls))
+        if plan is None or plan[0] is not cls:
+            prop = cls.prop(name)
+            plan = plans[id(cls)] = (cls, prop, _UNSET, None)
+        prop = plan[1]
+        if prop is None:
+            return False  # a property only some subclasses have: NULL for the others
+        actual = inst.values.get(prop.name)
+        if actual is None:
+            return False
+        if prop.type is CimType.REFERENCE:
+            return _matches(host, inst, expr)
+        wanted = plan[2]
+        if wanted is _UNSET:  # coerced on first use: an invalid constant raises then, as before
+            wanted = _coerced(value, prop.type)
+            folded = wanted.casefold() if op == "=" and isinstance(wanted, str) else None
+            plans[id(cls)] = (cls, prop, wanted, folded)
+        else:
+            folded = plan[3]
+        if folded is not None and isinstance(actual, str):
+            return actual.casefold() == folded  # _order's string rule, for "="
+        return _compare(actual, op, wanted)
+
+    return compare
+
+
+_UNSET = object()
+
+
+def _grouped(args: tuple[_Expr, ...], tests: tuple[Predicate, ...]) -> tuple[Predicate, ...]:
+    """The terms of an OR, with each run of consecutive ``p = c`` terms on the same ordinary
+    property merged into one set lookup (:func:`_one_of`); order and the other terms kept."""
+    out: list[Predicate] = []
+    i = 0
+    while i < len(args):
+        name = _equality_prop(args[i])
+        j = i + 1
+        while name is not None and j < len(args) and _equality_prop(args[j]) == name:
+            j += 1
+        if j - i >= 2:
+            out.append(_one_of(args[i:j], tests[i:j]))
+        else:
+            out.append(tests[i])
+        i = j
+    return tuple(out)
+
+
+def _equality_prop(arg: _Expr) -> str | None:
+    if isinstance(arg, _Compare) and arg.op == "=":
+        name = arg.prop.lower()
+        return None if name in _SYSTEM else name
+    return None
+
+
+def _one_of(args: tuple[_Expr, ...], tests: tuple[Predicate, ...]) -> Predicate:
+    """``p = c1 OR p = c2 OR ...`` as one set lookup (what WQL lacks an IN for).
+
+    Per class, the constants are coerced to the property's type once; strings are compared
+    case-folded and numbers by value, exactly as the terms one by one would.  Any other case (a
+    reference, a datetime, a constant that does not coerce) evaluates the terms one by one, so
+    errors and results stay those of :func:`_matches`.
+    """
+    values = [arg.value for arg in args if isinstance(arg, _Compare)]
+    name = _equality_prop(args[0])
+    # id(class) -> (class, its property, the set of wanted values or None: term by term)
+    plans: dict[int, tuple[ClassDef, PropDef | None, frozenset[object] | None]] = {}
+
+    def plan_for(cls: ClassDef) -> tuple[ClassDef, PropDef | None, frozenset[object] | None]:
+        prop = cls.prop(name) if name is not None else None
+        wanted: frozenset[object] | None = None
+        if prop is not None and prop.type is not CimType.REFERENCE:
+            try:
+                coerced = [_coerced(value, prop.type) for value in values]
+            except WQLError:
+                coerced = []  # let the terms raise where they would
+            if coerced and all(isinstance(c, str) for c in coerced):
+                wanted = frozenset(c.casefold() for c in coerced)  # type: ignore[attr-defined]
+            elif coerced and all(
+                isinstance(c, int | float) and c == c  # not NaN
+                for c in coerced
+            ):
+                wanted = frozenset(coerced)
+        return cls, prop, wanted
+
+    def one_of(host: SimulatedHost, inst: Instance) -> bool:
+        cls = inst.cls
+        plan = plans.get(id(cls))
+        if plan is None or plan[0] is not cls:
+            plan = plans[id(cls)] = plan_for(cls)
+        _cls, prop, wanted = plan
+        if wanted is None:
+            for test in tests:
+                if test(host, inst):
+                    return True
+            return False
+        if prop is None:
+            return False
+        actual = inst.values.get(prop.name)
+        if isinstance(actual, str):
+            return actual.casefold() in wanted
+        if isinstance(actual, int | float):
+            return actual in wanted
+        return False  # NULL, or a value no constant of this kind can equal
+
+    return one_of
 
 
 def _scope(host: SimulatedHost, where: _Expr | None) -> VM | None:

@@ -70,8 +70,14 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 
 def _check(text: str) -> str:
-    if _INVALID_XML.search(text) is not None:
-        raise ValueError(f"{text[:40]!r} holds characters XML cannot carry")
+    found = _INVALID_XML.search(text)
+    if found is not None:
+        # ConfigError is a ValueError too; typed, so callers above (the driver, a fleet)
+        # see a HyperVError for a VM name or selector that no XML document can carry.
+        raise ConfigError(
+            f"{text[:40]!r} holds U+{ord(found.group()):04X} at index {found.start()}, "
+            "a character XML cannot carry"
+        )
     return text
 
 
@@ -215,7 +221,7 @@ def build_request(
         The UTF-8 encoded envelope.
 
     Raises:
-        ValueError: a value holds characters XML cannot carry.
+        ConfigError: (a ``ValueError``) a value holds characters XML cannot carry.
     """
     parts = [
         options._head,
@@ -559,9 +565,15 @@ def build_invoke(
 
     Raises:
         TypeError: a parameter of an unsupported type.
-        ValueError: a string holds characters XML cannot carry.
+        ConfigError: (a ``ValueError``) a string holds characters XML cannot carry.
     """
-    body = invoke_body(resource_uri, method, params or {})
+    try:
+        body = invoke_body(resource_uri, method, params or {})
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        # lxml refuses control characters in text ("All strings must be XML compatible").
+        raise ConfigError(f"{method} parameters cannot be sent: {exc}") from None
     return build_request(
         invoke_action(resource_uri, method),
         resource_uri,

@@ -32,6 +32,7 @@ __all__ = [
     "parse_value",
     "serialize_epr",
     "serialize_instance",
+    "value_xml",
 ]
 
 _A = "{" + NS["a"] + "}"
@@ -158,8 +159,24 @@ def parse_value(elem: etree._Element) -> RawValue:
         return parse_epr(elem)
     if tag.startswith(_CIM):  # a cim: element this code does not know: keep its name
         return _datetime(first.text, tag[_CIM_LEN:])
-    namespace = tag[1 : tag.find("}")] if tag[0] == "{" else ""
-    return CimInstance(_class_of(elem, namespace), namespace or None, _properties_generic(elem))
+    if tag[0] != "{":
+        return CimInstance(_class_of(elem, ""), None, _properties_generic(elem))
+    # An embedded object: its properties share the first child's namespace, so the fast
+    # reader applies (GetSummaryInformation returns one per VM, each ~40 properties).
+    cut = tag.find("}")
+    if len(_EMBEDDED_NAMES) >= 4096:
+        _EMBEDDED_NAMES.clear()
+    namespace = tag[1:cut]
+    return CimInstance(
+        _class_of(elem, namespace),
+        namespace or None,
+        parse_properties(elem, cut, _EMBEDDED_NAMES),
+    )
+
+
+# Tag -> local name for the properties of embedded objects (few classes, so few tags; bounded
+# all the same: tags come from the server).
+_EMBEDDED_NAMES: dict[str, str] = {}
 
 
 def _value_without_text(child: etree._Element) -> RawValue:
@@ -420,7 +437,12 @@ def epr_xml(epr: EPR) -> str:
     )
 
 
-def _value_xml(parts: list[str], prefix: str, name: str, value: RawValue, depth: int) -> None:
+def value_xml(parts: list[str], prefix: str, name: str, value: RawValue, depth: int) -> None:
+    """Append one property element ``<prefix:name>`` holding a raw value, as text.
+
+    The ``xsi:`` and ``cim:`` prefixes (and ``a:``/``w:`` for references) must be in scope;
+    ``depth`` numbers the prefixes of embedded objects' namespaces (``e1``, ``e2``...).
+    """
     if value.__class__ is str:
         if value:
             parts.append(f"<{prefix}:{name}>{_esc(value)}</{prefix}:{name}>")
@@ -452,11 +474,19 @@ def _value_xml(parts: list[str], prefix: str, name: str, value: RawValue, depth:
 
 def _properties_xml(parts: list[str], prefix: str, inst: CimInstance, depth: int) -> None:
     for name, value in inst.properties.items():
-        if isinstance(value, list):
+        # NULL and text, the bulk of every instance, inline; the rest through value_xml.
+        if value is None:
+            parts.append(f'<{prefix}:{name} xsi:nil="true"/>')
+        elif value.__class__ is str:
+            if value:
+                parts.append(f"<{prefix}:{name}>{_esc(value)}</{prefix}:{name}>")
+            else:
+                parts.append(f"<{prefix}:{name}/>")
+        elif isinstance(value, list):
             for item in value:
-                _value_xml(parts, prefix, name, item, depth)
+                value_xml(parts, prefix, name, item, depth)
         else:
-            _value_xml(parts, prefix, name, value, depth)
+            value_xml(parts, prefix, name, value, depth)
 
 
 def instance_xml(inst: CimInstance) -> str:

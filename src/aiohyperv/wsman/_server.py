@@ -25,14 +25,17 @@ from aiohyperv.wsman._envelope import (
     new_message_id,
 )
 from aiohyperv.wsman._items import (
+    _CIM_DECL,
+    _XSI_DECL,
     W_SELECTOR,
     W_SELECTOR_SET,
     XSI_NIL,
-    append_value,
+    _attr_esc,
     epr_xml,
     instance_xml,
     parse_epr,
     parse_value,
+    value_xml,
 )
 from aiohyperv.wsman._ns import NS, Action
 from aiohyperv.wsman._response import envelope_parts
@@ -376,7 +379,9 @@ def build_response(
     return "".join(parts).encode("utf-8")
 
 
-def _item_xml(item: CimInstance | EPR, mode: EnumerationMode) -> str:
+def _item_xml(item: CimInstance | EPR | str, mode: EnumerationMode) -> str:
+    if isinstance(item, str):  # already serialized by the caller
+        return item
     if isinstance(item, EPR):
         return f"<a:EndpointReference>{epr_xml(item)}</a:EndpointReference>"
     if mode is EnumerationMode.EPR:
@@ -395,7 +400,7 @@ def _item_xml(item: CimInstance | EPR, mode: EnumerationMode) -> str:
 
 def _enumeration_body(
     kind: str,
-    items: Sequence[CimInstance | EPR] | None,
+    items: Sequence[CimInstance | EPR | str] | None,
     context: str | None,
     end_of_sequence: bool,
     mode: EnumerationMode,
@@ -415,7 +420,7 @@ def _enumeration_body(
 
 
 def build_enumerate_response(
-    items: Sequence[CimInstance | EPR] | None,
+    items: Sequence[CimInstance | EPR | str] | None,
     *,
     context: str | None,
     end_of_sequence: bool,
@@ -426,7 +431,9 @@ def build_enumerate_response(
 
     Windows writes optimized items and EndOfSequence in the ``w:`` namespace here, and drops
     the context once the sequence has ended.  ``items=None`` is the non-optimized answer (a
-    context only).
+    context only).  An item may also be given as its finished XML text (an instance element,
+    ``w:Item`` or ``a:EndpointReference`` as ``mode`` requires, with ``a:``/``w:`` prefixes),
+    for servers that serialize their own instances.
     """
     ns = "w" if items is not None else "n"
     body = _enumeration_body("EnumerateResponse", items, context, end_of_sequence, mode, ns)
@@ -434,14 +441,17 @@ def build_enumerate_response(
 
 
 def build_pull_response(
-    items: Sequence[CimInstance | EPR],
+    items: Sequence[CimInstance | EPR | str],
     *,
     context: str | None,
     end_of_sequence: bool,
     relates_to: str | None = None,
     mode: EnumerationMode = EnumerationMode.OBJECTS,
 ) -> bytes:
-    """A PullResponse: ``n:EnumerationContext``, ``n:Items``, ``n:EndOfSequence``."""
+    """A PullResponse: ``n:EnumerationContext``, ``n:Items``, ``n:EndOfSequence``.
+
+    Items as in :func:`build_enumerate_response` (objects, references, or finished XML text).
+    """
     body = _enumeration_body("PullResponse", items, context, end_of_sequence, mode, "n")
     return build_response(Action.PULL_RESPONSE, relates_to=relates_to, body=body)
 
@@ -460,25 +470,25 @@ def build_invoke_response(
     ``CimInstance`` (embedded object), ``None``, or a list of those (``ImageData`` as a list of
     ints is written as repeated uint8 elements, as real hosts do).
     """
-    root = etree.Element(
-        f"{{{resource_uri}}}{method}_OUTPUT", nsmap={"p": resource_uri, "xsi": NS["xsi"]}
-    )
+    # Written as text, like enumeration items (GetSummaryInformation returns an embedded
+    # instance per VM; through lxml elements that cost more than the rest of the request).
+    # The ``a:``/``w:`` prefixes of references are declared by the response envelope.
+    parts = [f'<p:{method}_OUTPUT xmlns:p="{_attr_esc(resource_uri)}" {_XSI_DECL} {_CIM_DECL}>']
     for name, value in (outputs or {}).items():
-        tag = f"{{{resource_uri}}}{name}"
         for item in value if isinstance(value, list | tuple) else [value]:
-            _append_output(root, tag, item)
-    etree.SubElement(root, f"{{{resource_uri}}}ReturnValue").text = str(return_value)
+            _output_xml(parts, name, item)
+    parts.append(f"<p:ReturnValue>{int(return_value)}</p:ReturnValue></p:{method}_OUTPUT>")
     action = f"{resource_uri}/{method}Response"
-    return build_response(action, relates_to=relates_to, body=root)
+    return build_response(action, relates_to=relates_to, body="".join(parts))
 
 
-def _append_output(parent: etree._Element, tag: str, value: object) -> None:
+def _output_xml(parts: list[str], name: str, value: object) -> None:
     if isinstance(value, bool):
-        etree.SubElement(parent, tag).text = "true" if value else "false"
+        parts.append(f"<p:{name}>{'true' if value else 'false'}</p:{name}>")
     elif isinstance(value, int):
-        etree.SubElement(parent, tag).text = str(value)
+        parts.append(f"<p:{name}>{int(value)}</p:{name}>")
     elif value is None or isinstance(value, str | EPR | CimDateTime | CimInstance):
-        append_value(parent, tag, value)
+        value_xml(parts, "p", name, value, 1)
     else:
         raise TypeError(f"cannot write a {type(value).__name__} as a method output")
 
