@@ -72,6 +72,7 @@ from .fleet import (
     inventory,
     inventory_host,
     inventory_op,
+    tuned_gc,
 )
 from .hyperv import (
     Domain,
@@ -206,5 +207,6 @@ __all__ = [
     "parse_uri",
     "resolve_credentials",
     "resource_uri",
+    "tuned_gc",
     "wildcard_uri",
 ]

@@ -211,3 +211,26 @@ def test_max_envelope_size_is_capped_by_the_host(os: str, limit_kb: int, vms: in
     batch = parse_enumerate(parse_response(data))
     assert batch.context is not None and not batch.end_of_sequence  # the rest needs Pulls
     assert 0 < len(batch.items) < vms + 1
+
+
+async def test_server_warm_prepares_hosts_and_their_accounts() -> None:
+    from aiohyperv._config import parse_uri
+    from aiohyperv._credentials import Credentials
+    from aiohyperv._transport import SessionPool
+    from aiohyperv.simulator import SimulatorServer, generate_fleet
+
+    hosts = generate_fleet(2, 3, seed=5)
+    async with SimulatorServer(hosts) as server:
+        server.warm()
+        assert all(vm.generated is not None for h in hosts for vm in h.vms.values())
+        async with SessionPool() as pool:
+            # NTLM (the default) against the user tables warm() wrote, then a query.
+            session = pool.session(
+                parse_uri(server.uris[1]), Credentials(username="admin", password="secret")
+            )
+            query = "SELECT Name FROM Msvm_ComputerSystem WHERE Caption = 'Virtual Machine'"
+            async with session.enumerate(
+                wildcard_uri(hosts[1].namespace), filter=Filter.wql(query)
+            ) as items:
+                names = {i.get_str("Name") async for i in items if isinstance(i, CimInstance)}
+    assert names == set(hosts[1].vms)

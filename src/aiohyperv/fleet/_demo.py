@@ -204,11 +204,13 @@ def _tune_gc() -> None:
     Everything built so far (the fleet, its sockets, the imported modules) lives until the
     process exits, so it is moved out of the collector's sight (``gc.freeze``); requests then
     leave little cyclic garbage behind, so collections can be rarer.  With the defaults a
-    thousand-host fleet spent about a fifth of its CPU in the collector re-scanning the fleet.
+    thousand-host fleet spent about a fifth of its CPU in the collector re-scanning the fleet
+    (and building it, with the collector on, took seconds of collections of a growing heap).
     """
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+    gc.enable()
 
 
 async def _serve_child(spec: FleetSpec) -> None:
@@ -216,6 +218,7 @@ async def _serve_child(spec: FleetSpec) -> None:
     logging.getLogger("aiohttp").setLevel(logging.CRITICAL)
     logging.getLogger("aiohyperv").setLevel(logging.ERROR)
     loop = asyncio.get_running_loop()
+    gc.disable()  # building a big fleet is all allocations and no garbage; see _tune_gc
     async with _build(spec) as server:
         server.warm()  # a served fleet answers from state it holds, like real hosts
         _tune_gc()
