@@ -16,11 +16,11 @@ from aiohyperv._auth import (
     ServerAuthPolicy,
     UserTable,
 )
+from tests._proxy import RecordingProxy
 
 from .conftest import (
     SOAP,
     USERS,
-    RecordingProxy,
     ServerFactory,
     TLSMaterial,
     client_session,

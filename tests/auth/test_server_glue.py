@@ -17,8 +17,9 @@ from aiohyperv._auth import (
     auth_middleware,
     seal_body,
 )
+from tests._proxy import RecordingProxy
 
-from .conftest import RecordingProxy, client_session
+from .conftest import client_session
 
 if TYPE_CHECKING:
     import types

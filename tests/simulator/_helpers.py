@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,72 +113,6 @@ def iter_elements(root: etree._Element, local: str) -> Iterator[etree._Element]:
     for elem in root.iter():
         if isinstance(elem.tag, str) and _local(elem.tag) == local:
             yield elem
-
-
-class RecordingProxy:
-    """A TCP relay on 127.0.0.1 that keeps every byte, per connection and direction.
-
-    It is how a test sees what crossed "the network": put it between a client and a simulator
-    listener and look at :meth:`client_bytes` / :meth:`server_bytes` afterwards.
-    """
-
-    def __init__(self, upstream_port: int, *, scheme: str = "http") -> None:
-        self.upstream_port = upstream_port
-        self.scheme = scheme
-        self.connections: list[tuple[bytearray, bytearray]] = []
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._writers: list[asyncio.StreamWriter] = []
-
-    async def __aenter__(self) -> RecordingProxy:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in self._writers:
-            writer.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._server.wait_closed()
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}/wsman"
-
-    def client_bytes(self) -> bytes:
-        """Everything clients sent, all connections."""
-        return b"".join(bytes(c2s) for c2s, _ in self.connections)
-
-    def server_bytes(self) -> bytes:
-        """Everything the simulator sent back, all connections."""
-        return b"".join(bytes(s2c) for _, s2c in self.connections)
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-        self._writers += [writer, up_writer]
-        record = (bytearray(), bytearray())
-        self.connections.append(record)
-        for src, dst, buf in ((reader, up_writer, record[0]), (up_reader, writer, record[1])):
-            task = asyncio.create_task(self._pipe(src, dst, buf))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, buf: bytearray) -> None:
-        try:
-            while chunk := await src.read(65536):
-                buf.extend(chunk)
-                dst.write(chunk)
-                await dst.drain()
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            dst.close()
 
 
 def split_http_messages(stream: bytes) -> list[tuple[str, dict[str, list[str]], bytes]]:

@@ -49,8 +49,9 @@ from aiohyperv.wsman import (
     resource_uri,
     wildcard_uri,
 )
+from tests._proxy import RecordingProxy
 
-from ._helpers import SOAP, ManualClock, RawClient, RecordingProxy, split_http_messages
+from ._helpers import SOAP, ManualClock, RawClient, split_http_messages
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
