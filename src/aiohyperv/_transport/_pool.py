@@ -11,9 +11,10 @@ import asyncio
 import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConfigError, InvalidOperation
+from .._lifecycle import AsyncClosing
 from .._log import logger
 from ._gate import Gate
 from ._http import Counters, HostKey, HostStats, HostTransport
@@ -22,7 +23,6 @@ from ._tls import ssl_context
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
-    from types import TracebackType
 
     from .._auth import ClientAuth
     from .._config import ConnectionURI
@@ -64,7 +64,7 @@ class PoolStats:
     background: int
 
 
-class SessionPool:
+class SessionPool(AsyncClosing):
     """Pooled WS-Man sessions for many hosts.
 
     Hands out a :class:`WSManSession` per URI; the HTTP state behind it is created lazily in
@@ -112,17 +112,6 @@ class SessionPool:
             f"<SessionPool hosts={s.hosts} connections={s.connections} "
             f"in_flight={s.in_flight} queued={s.queued}{state}>"
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     @property
     def closed(self) -> bool:

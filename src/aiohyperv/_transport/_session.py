@@ -22,6 +22,7 @@ from .._exceptions import (
     ProtocolError,
     TransportError,
 )
+from .._lifecycle import AsyncClosing
 from .._log import logger
 from ..cim import EPR, CimInstance
 from ..wsman import (
@@ -50,7 +51,6 @@ from ._pool import SessionPool
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from types import TracebackType
 
     from .._auth import ClientAuth
     from .._config import ConnectionURI
@@ -98,7 +98,7 @@ def _backoff(policy: RetryPolicy, attempt: int) -> float:
     return random.uniform(0, bound)
 
 
-class WSManSession:
+class WSManSession(AsyncClosing):
     """WS-Management operations against one host.
 
     Get one from :meth:`SessionPool.session` to share connections and limits with other
@@ -218,17 +218,6 @@ class WSManSession:
             f"<WSManSession {self.label} auth={self.auth_method} "
             f"requests={self.stats.requests}{' closed' if self._closed else ''}>"
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Stop using the session; closes the pool only if the session created it."""
@@ -448,7 +437,7 @@ class WSManSession:
             raise
 
 
-class Enumerator(AsyncIterator[CimInstance | EPR]):
+class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
     """The async iterator :meth:`WSManSession.enumerate` returns; see there.
 
     Attributes:
@@ -475,17 +464,6 @@ class Enumerator(AsyncIterator[CimInstance | EPR]):
     def context_open(self) -> bool:
         """Whether the server holds an enumeration context for us."""
         return self._enum.context is not None and not self._enum.done
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __aiter__(self) -> Self:
         return self

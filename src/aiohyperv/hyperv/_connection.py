@@ -19,7 +19,7 @@ import contextlib
 import inspect
 import time
 import uuid as uuid_mod
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from aiohyperv._config import ConnectionURI, parse_uri
 from aiohyperv._credentials import Credentials, resolve_credentials
@@ -37,6 +37,7 @@ from aiohyperv._version import pack_version
 from aiohyperv.cim import CimInstance
 from aiohyperv.wsman import EnumerationMode, Filter, wildcard_uri
 
+from .._lifecycle import AsyncClosing
 from . import _wql
 from ._classes import NAMESPACE_CIMV2, NAMESPACES, WmiClass, lookup
 from ._domxml import CapabilitiesDef, format_capabilities, parse_domain
@@ -80,7 +81,7 @@ def _shorten_cpu_model(name: str) -> str:
     return " ".join(out.split())
 
 
-class HyperVConnection:
+class HyperVConnection(AsyncClosing):
     """An open connection to one Hyper-V host.
 
     Create it with :func:`connect`.  All methods are coroutines except the properties; errors
@@ -133,17 +134,6 @@ class HyperVConnection:
         mode = " read-only" if self.read_only else ""
         state = " closed" if self._closed else ""
         return f"<HyperVConnection {self.uri.host_label} {self.namespace}{mode}{state}>"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the session (and the pool, when this connection created it)."""
