@@ -37,7 +37,7 @@ attaches ``request``.  Fields are keyword attributes; messages never contain sec
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Self
+from typing import Any, Self
 
 __all__ = [
     "FAULT_CLASSES",
@@ -98,6 +98,22 @@ class HyperVError(Exception):
         if self.host and self.host not in self.message:
             return f"{self.message} (host {self.host})"
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole, attributes and all, without calling ``__init__`` again: subclasses
+        # take required keyword arguments (``status``, ``method``...), which the default
+        # ``Exception`` pickling (``cls(*args)``) cannot give back.  A fleet run in several
+        # processes sends each host's error to the parent this way.
+        return (_rebuild_error, (type(self), self.args, self.__dict__))
+
+
+def _rebuild_error(
+    cls: type[HyperVError], args: tuple[Any, ...], state: dict[str, Any]
+) -> HyperVError:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 class ConfigError(HyperVError, ValueError):

@@ -25,10 +25,12 @@ from .._exceptions import AuthenticationError, ConfigError, HTTPStatusError, Inv
 from ._encryption import (
     KERBEROS_PROTOCOL,
     SPNEGO_PROTOCOL,
+    Sealer,
     decrypt_message,
     encrypt_message,
 )
 from ._headers import decode_token, format_token, parse_challenges
+from ._ntlm_seal import fast_sealer
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -76,6 +78,7 @@ class ClientSecurityContext:
         "_encrypt",
         "_protocol",
         "_scheme",
+        "_sealer",
         "_state",
         "_token",
         "_username",
@@ -101,6 +104,7 @@ class ClientSecurityContext:
         self._encrypt = encrypt
         self._state = HandshakeState.INITIAL
         self._token: bytes | None = None
+        self._sealer: Sealer | None = None
         self.legs = 0
         bindings = (
             GssChannelBindings(application_data=channel_bindings) if channel_bindings else None
@@ -255,6 +259,9 @@ class ClientSecurityContext:
                 auth_method=self._protocol,
             )
         self._state = HandshakeState.ESTABLISHED
+        if self._encrypt:
+            # NTLM sealing at C speed from here on; pyspnego's own wrap for anything else.
+            self._sealer = fast_sealer(self._ctx) or self._ctx
         return True
 
     def wrap(self, body: bytes) -> tuple[str, bytes]:
@@ -272,7 +279,9 @@ class ClientSecurityContext:
         if not self._encrypt:
             raise InvalidOperation("this connection was not set up for message encryption")
         try:
-            return encrypt_message(self._ctx, body, protocol=self.encryption_protocol)
+            return encrypt_message(
+                self._sealer or self._ctx, body, protocol=self.encryption_protocol
+            )
         except Exception:
             self._fail()
             raise
@@ -292,7 +301,10 @@ class ClientSecurityContext:
             )
         try:
             return decrypt_message(
-                self._ctx, content_type, payload, protocol=self.encryption_protocol
+                self._sealer or self._ctx,
+                content_type,
+                payload,
+                protocol=self.encryption_protocol,
             )
         except Exception:
             self._fail()

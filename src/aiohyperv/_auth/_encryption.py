@@ -27,12 +27,9 @@ from __future__ import annotations
 import functools
 import re
 import struct
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from .._exceptions import ProtocolError
-
-if TYPE_CHECKING:
-    from spnego import WinRMWrapResult
 
 __all__ = [
     "BOUNDARY",
@@ -63,10 +60,21 @@ _ORIGINAL_RE = re.compile(
 )
 
 
+class Wrapped(Protocol):
+    """A sealed message: pyspnego's ``WinRMWrapResult`` or aiohyperv's own ``SealResult``."""
+
+    @property
+    def header(self) -> bytes: ...
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def padding_length(self) -> int: ...
+
+
 class Sealer(Protocol):
     """What the framing needs from a security context: pyspnego's WinRM wrap calls."""
 
-    def wrap_winrm(self, data: bytes) -> WinRMWrapResult: ...
+    def wrap_winrm(self, data: bytes) -> Wrapped: ...
 
     def unwrap_winrm(self, header: bytes, data: bytes) -> bytes: ...
 

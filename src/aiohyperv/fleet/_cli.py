@@ -117,6 +117,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="deadline per host in seconds (default: 60)",
     )
     parser.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="spread the hosts over N processes, for fleets too large for one core (default: 1)",
+    )
+    parser.add_argument(
         "--ask-password",
         action="store_true",
         help="prompt once for a user name and password and use them for every host",
@@ -255,7 +262,13 @@ async def run_inventory_cli(
             progress(event)
 
         fleet = await stack.enter_async_context(
-            Fleet(targets, auth=auth, concurrency=args.concurrency, timeout=args.timeout)
+            Fleet(
+                targets,
+                auth=auth,
+                concurrency=args.concurrency,
+                timeout=args.timeout,
+                processes=args.processes,
+            )
         )
         stack.enter_context(tuned_gc())  # a command run: this process is ours to tune
         try:

@@ -350,6 +350,7 @@ async def inventory(
     timeout: float | None = 60.0,  # noqa: ASYNC109  # per-host deadline handed to Fleet
     pool: SessionPool | None = None,
     on_event: Callable[[FleetEvent[HostInventory]], object] | None = None,
+    processes: int = 1,
 ) -> FleetResult[HostInventory]:
     """Inventory many hosts at once; one failing host never stops the others.
 
@@ -365,7 +366,12 @@ async def inventory(
     from ._fleet import Fleet
 
     async with Fleet(
-        hosts, auth=auth, concurrency=concurrency, timeout=timeout, pool=pool
+        hosts,
+        auth=auth,
+        concurrency=concurrency,
+        timeout=timeout,
+        pool=pool,
+        processes=processes,
     ) as fleet:
         return await fleet.run(inventory_op, on_event=on_event)
 

@@ -1,0 +1,69 @@
+"""Module-level operations for the multi-process fleet tests (worker processes import them)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aiohyperv.fleet import FleetHost
+
+#: The test sets this to its own pid and to a scratch directory: operations behave differently
+#: in the test's process and in the workers, and leave a file there when a worker ran one.
+PARENT_ENV = "AIOHYPERV_TEST_PARENT_PID"
+MARKS_ENV = "AIOHYPERV_TEST_MARKS"
+
+
+def _in_worker() -> bool:
+    return str(os.getpid()) != os.environ.get(PARENT_ENV)
+
+
+def _mark() -> None:
+    (Path(os.environ[MARKS_ENV]) / str(os.getpid())).touch()
+
+
+def _marked() -> bool:
+    return bool(os.listdir(os.environ[MARKS_ENV]))
+
+
+async def _until_a_worker_ran() -> None:
+    """In the test's process: hold the host until some worker has run one (at most 20 s), so
+    that this loop cannot finish every host before the workers have started."""
+    for _ in range(400):
+        if _marked():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def whoami(host: FleetHost) -> tuple[str, int]:
+    """The host and the pid of the process that ran it."""
+    if _in_worker():
+        _mark()
+        await asyncio.sleep(0.01)
+    else:
+        await _until_a_worker_ran()
+    return host.label, os.getpid()
+
+
+async def die_in_worker(host: FleetHost) -> int:
+    """Kill a worker process outright (as a crash or the OOM killer would)."""
+    if _in_worker():
+        _mark()
+        await asyncio.sleep(0.05)
+        os._exit(3)
+    await _until_a_worker_ran()
+    return os.getpid()
+
+
+async def slow(host: FleetHost) -> int:
+    """Long enough to be cancelled."""
+    await asyncio.sleep(30)
+    return os.getpid()
+
+
+async def chatty(host: FleetHost) -> str:
+    """Prints to stdout, which in a worker must not corrupt the result stream."""
+    print("hello from", host.label)
+    return host.label
