@@ -59,15 +59,12 @@ from aiohyperv.wsman import (
 from aiohyperv.wsman._items import epr_xml, serialize_instance
 
 if TYPE_CHECKING:
-    from aiohttp.typedefs import Handler
-
     from aiohyperv.wsman import Filter
 
 __all__ = ["AUTH_KEY", "ROUTER_KEY", "HostRouter", "make_app"]
 
 logger = logging.getLogger("aiohyperv.simulator")
 
-SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
 _SERVER = "Microsoft-HTTPAPI/2.0"
 _WMI_PROVIDER = "WMI Provider"
 _WMI_PROVIDER_PATH = "%systemroot%\\system32\\WsmWmiPl.dll"
@@ -124,12 +121,13 @@ def make_app(
         if host is None:
             raise ValueError("make_app needs a host or a router")
         router = HostRouter(host)
-    # Outermost first: find the host (and apply listener faults), then authenticate.
-    app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[_listener, _authenticate])
+    # No middlewares: aiohttp wraps every middleware anew for each request, so the one route
+    # does it all in order -- find the host (and apply listener faults), authenticate, handle.
+    app = web.Application(client_max_size=4 * 1024 * 1024)
     app[ROUTER_KEY] = router
     auth = HostAuth(server_certificate=server_certificate)
     app[AUTH_KEY] = auth
-    app.router.add_route("*", "/{tail:.*}", _handle)
+    app.router.add_route("*", "/{tail:.*}", _listener)
     app.on_response_prepare.append(_server_header)
     app.on_cleanup.append(_close_auth)
     return app
@@ -145,9 +143,9 @@ async def _close_auth(app: web.Application) -> None:
     app[AUTH_KEY].close()
 
 
-@web.middleware
-async def _listener(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """What happens before authentication: routing to a host, listener faults, 404/405."""
+async def _listener(request: web.Request) -> web.StreamResponse:
+    """Every request: routing to a host, listener faults, 404/405, then authentication and
+    the WS-Management handler."""
     if request.path.rstrip("/").lower() != "/wsman":
         return web.Response(status=404)
     host = request.app[ROUTER_KEY].host_for(request)
@@ -164,12 +162,7 @@ async def _listener(request: web.Request, handler: Handler) -> web.StreamRespons
     if request.method != "POST":
         return web.Response(status=405, headers={"Allow": "POST"})
     request[HOST_KEY] = host
-    return await handler(request)
-
-
-@web.middleware
-async def _authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    return await request.app[AUTH_KEY].handle(request, handler)
+    return await request.app[AUTH_KEY].handle(request, _handle)
 
 
 def _unauthorized(host: SimulatedHost) -> web.Response:
@@ -205,11 +198,12 @@ async def _send(
     if status == 200 and faults.bad_xml_rate and rng.random() < faults.bad_xml_rate:
         body = body[: max(1, len(body) // 2)]
     reset = bool(faults.reset_rate) and rng.random() < faults.reset_rate
-    if not reset and faults.slow_body <= 0:
-        # Sealed by the auth middleware if the request came sealed.
-        return web.Response(status=status, body=body, headers={"Content-Type": SOAP_CONTENT_TYPE})
-    # Streamed: seal here, once, just before writing (sealing advances the NTLM sequence).
+    # Sealed here (if the request came sealed) rather than by the auth middleware, which would
+    # build the response a second time; once, just before writing (sealing advances the NTLM
+    # sequence).
     content_type, body = seal_body(request, body)
+    if not reset and faults.slow_body <= 0:
+        return web.Response(status=status, body=body, headers={"Content-Type": content_type})
     resp = web.StreamResponse(status=status, headers={"Content-Type": content_type})
     resp.content_length = len(body)
     await resp.prepare(request)

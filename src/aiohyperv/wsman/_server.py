@@ -7,6 +7,7 @@ Windows sends: samples 01-06).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -116,6 +117,31 @@ def _text(elem: etree._Element) -> str:
     return (elem.text or "").strip()
 
 
+# Header element -> the Request field it fills (one dict lookup per header, not a chain of
+# string comparisons).
+_HEADER_FIELDS: dict[object, str] = {
+    _A + "Action": "action",
+    _W + "ResourceURI": "resource_uri",
+    _A + "To": "to",
+    _A + "MessageID": "message_id",
+    _W + "SelectorSet": "selectors",
+    _W + "OptionSet": "option_set",
+    _W + "MaxEnvelopeSize": "max_envelope_size",
+    _W + "OperationTimeout": "operation_timeout",
+    _W + "Locale": "locale",
+}
+_W_OPTION = _W + "Option"
+
+
+@functools.lru_cache(maxsize=256)
+def _timeout_seconds(text: str) -> float:
+    # Cached: a client sends the same OperationTimeout ("PT20.000S") with every request.
+    try:
+        return parse_xs_duration(text).total_seconds()
+    except ValueError as exc:
+        raise ProtocolError(f"OperationTimeout: {exc}") from None
+
+
 def parse_request(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Request:
     """Parse a request envelope with the hardened parser.
 
@@ -133,36 +159,35 @@ def parse_request(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Request:
     req = Request(action="", resource_uri=None, to=None, message_id=None, body=first)
     if header is not None:
         for child in header:
-            tag = child.tag
-            if tag == _A + "Action":
+            field_name = _HEADER_FIELDS.get(child.tag)
+            if field_name is None:
+                continue
+            if field_name == "action":
                 req.action = _text(child)
-            elif tag == _W + "ResourceURI":
+            elif field_name == "resource_uri":
                 req.resource_uri = _text(child)
-            elif tag == _A + "To":
+            elif field_name == "to":
                 req.to = _text(child)
-            elif tag == _A + "MessageID":
+            elif field_name == "message_id":
                 req.message_id = _text(child)
-            elif tag == _W + "SelectorSet":
+            elif field_name == "selectors":
                 for sel in child:
                     if sel.tag == W_SELECTOR:
                         req.selectors[sel.get("Name", "")] = sel.text or ""
-            elif tag == _W + "OptionSet":
+            elif field_name == "option_set":
                 for opt in child:
-                    if opt.tag == _W + "Option":
+                    if opt.tag == _W_OPTION:
                         req.option_set[opt.get("Name", "")] = opt.text or ""
-            elif tag == _W + "MaxEnvelopeSize":
+            elif field_name == "max_envelope_size":
                 try:
                     req.max_envelope_size = int(_text(child))
                 except ValueError:
                     raise ProtocolError(
                         f"MaxEnvelopeSize {_text(child)!r} is not an integer"
                     ) from None
-            elif tag == _W + "OperationTimeout":
-                try:
-                    req.operation_timeout = parse_xs_duration(_text(child)).total_seconds()
-                except ValueError as exc:
-                    raise ProtocolError(f"OperationTimeout: {exc}") from None
-            elif tag == _W + "Locale":
+            elif field_name == "operation_timeout":
+                req.operation_timeout = _timeout_seconds(_text(child))
+            else:
                 req.locale = child.get(_XML_LANG)
     if not req.action:
         if first is not None and first.tag == _WSMID + "Identify":
