@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiohyperv._exceptions import CimMethodError
+from aiohyperv._exceptions import CimMethodError, ProtocolError
 from aiohyperv.cim import EPR, CimInstance
 from aiohyperv.hyperv._devices import build_domain_def, classify, format_mac
 from aiohyperv.hyperv._domxml import format_domain
@@ -210,7 +210,8 @@ def _result(value: int | None, job: bool = False) -> MethodResult:
 
 def test_check_result() -> None:
     assert check_result(_result(0), "M") is False
-    assert check_result(_result(None), "M") is False
+    with pytest.raises(ProtocolError, match="without a ReturnValue"):
+        check_result(_result(None), "M")
     assert check_result(_result(4096, job=True), "M") is True
     with pytest.raises(CimMethodError) as info:
         check_result(_result(32775), "RequestStateChange")

@@ -171,12 +171,12 @@ async def test_return_value_mutations_through_the_driver(
     assert plan.hits == 1
 
 
-async def test_missing_return_value_is_not_a_crash() -> None:
-    """A method output without ReturnValue: the driver reads it as "no error reported".
+async def test_missing_return_value_is_an_error() -> None:
+    """A method output without ReturnValue fails the call with a ProtocolError.
 
-    Windows always sends ReturnValue; the driver (``hyperv._jobs.check_result``) chooses to
-    treat its absence as success rather than failing a change the host may have made.  This
-    pins that down (no crash, no hang) so a change of policy is deliberate.
+    Windows always sends ReturnValue; without one nobody can tell whether the host made the
+    change, so the driver (``hyperv._jobs.check_result``) does not report success (libvirt's
+    ``hypervInvokeMethod`` fails it too).  No crash, no hang, a typed error naming the method.
     """
     spec = HostSpec(name="hv01", vms=2, seed=3, job_duration=0.01)
     plan = Plan(seed=0, kind="drop", only=("_OUTPUT",), names=("ReturnValue",))
@@ -192,10 +192,9 @@ async def test_missing_return_value_is_not_a_crash() -> None:
             ):
                 dom = (await conn.list_domains())[0]
                 state, _ = await dom.state()
-                if state is DomainState.SHUTOFF:
-                    await dom.start()
-                else:
-                    await dom.destroy()
+                change = dom.start if state is DomainState.SHUTOFF else dom.destroy
+                with pytest.raises(ProtocolError, match="RequestStateChange answered without"):
+                    await change()
         finally:
             await proxy.aclose()
     assert plan.hits == 1

@@ -13,7 +13,13 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from aiohyperv._exceptions import CimMethodError, JobFailed, NotFound, WSManFault
+from aiohyperv._exceptions import (
+    CimMethodError,
+    JobFailed,
+    NotFound,
+    ProtocolError,
+    WSManFault,
+)
 from aiohyperv._log import logger
 from aiohyperv.cim import EPR
 from aiohyperv.wsman import Filter
@@ -175,9 +181,14 @@ def check_result(result: MethodResult, method: str) -> bool:
     Raises:
         CimMethodError: a non-zero, non-4096 ReturnValue (``return_value`` is a ReturnCode
             when known), or 4096 without a Job reference.
+        ProtocolError: no ReturnValue at all.  Every Hyper-V method returns one; an answer
+            without it cannot say whether the change was made, so it is not taken as success
+            (libvirt's ``hypervInvokeMethod`` fails it the same way).
     """
     value = result.return_value
-    if value is None or value == ReturnCode.COMPLETED_OK:
+    if value is None:
+        raise ProtocolError(f"{method} answered without a ReturnValue; its outcome is unknown")
+    if value == ReturnCode.COMPLETED_OK:
         return False
     if value == ReturnCode.TRANSITION_STARTED:
         if result.job is None:
