@@ -71,7 +71,17 @@ def test_text_serializer_matches_lxml_serializer(inst: CimInstance) -> None:
     fast = parse_xml(wrap.format(instance_xml(inst)), what="fast")[0]
     slow = parse_xml(wrap.format(lxml_text), what="lxml")[0]
     assert parse_instance(fast) == parse_instance(slow) == inst
-    c14n = [etree.tostring(e, method="c14n", exclusive=True) for e in (fast, slow)]
+    # C14N 2.0 with prefixes renamed (in xsi:type values too): the two writers may pick
+    # different prefixes for one namespace URI (an embedded object in its container's own
+    # namespace), which is the same XML; everything else must be identical.
+    c14n = [
+        etree.canonicalize(
+            etree.tostring(e, encoding="unicode"),
+            rewrite_prefixes=True,
+            qname_aware_attrs=[f"{{{NS['xsi']}}}type"],
+        )
+        for e in (fast, slow)
+    ]
     assert c14n[0] == c14n[1]
 
 

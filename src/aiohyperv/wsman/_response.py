@@ -302,13 +302,12 @@ def parse_enumerate(resp: Response) -> EnumerationBatch:
     items: list[CimInstance | EPR] = []
     context: str | None = None
     end = False
-    names: dict[str, str] = {}  # one local-name string per property name, for all items
     for child in body:
         tag = child.tag
         if tag in _ITEMS:
             for item in child:
                 if item.tag.__class__ is str:
-                    items.append(parse_item(item, names))
+                    items.append(parse_item(item))
         elif tag == _CONTEXT:
             context = (child.text or "").strip() or None
         elif tag in _END:
