@@ -100,6 +100,18 @@ async def test_json_document(start_hosts: StartHosts) -> None:
     assert doc["hosts"][0]["hostname"] == "hv-json"
 
 
+async def test_processes_give_the_same_report(start_hosts: StartHosts) -> None:
+    sims = await start_hosts([HostSpec(name=f"hv-p{i}", vms=2) for i in range(4)])
+    uris = [str(s.uri) for s in sims] + [str(dead_uri())]
+    code, out, err = await run(*uris, "--format", "json", "--processes", "2")
+    assert code == 1, err  # the dead host
+    doc = json.loads(out)
+    assert doc["summary"]["hosts"] == 5
+    assert sorted(h["hostname"] for h in doc["hosts"]) == [f"hv-p{i}" for i in range(4)]
+    assert sum(len(h["vms"]) for h in doc["hosts"]) == 8
+    assert "ConnectError" in err
+
+
 async def test_positional_hosts_file(start_hosts: StartHosts, tmp_path: Path) -> None:
     (sim,) = await start_hosts([HostSpec(name="hv-file", vms=1)])
     hosts_file = tmp_path / "fleet.txt"
@@ -135,6 +147,8 @@ def test_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_inventory(["--concurrency", "0"]) == 2
     assert "must be at least 1" in capsys.readouterr().err
     assert cli_inventory(["--format", "yaml"]) == 2
+    assert cli_inventory(["--processes", "0"]) == 2
+    assert parse("--processes", "3").processes == 3
 
 
 async def test_embedded_simulated_fleet(capsys: pytest.CaptureFixture[str]) -> None:
