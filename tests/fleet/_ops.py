@@ -67,3 +67,19 @@ async def chatty(host: FleetHost) -> str:
     """Prints to stdout, which in a worker must not corrupt the result stream."""
     print("hello from", host.label)
     return host.label
+
+
+async def big(host: FleetHost) -> str:
+    """A result far larger than a pipe's buffer (64 KiB), from whichever process ran it."""
+    await asyncio.sleep(0.05)
+    return host.label * 100_000
+
+
+async def slow_in_workers(host: FleetHost) -> int:
+    """Quick in the test's process, stuck in a worker (until cancelled)."""
+    if _in_worker():
+        _mark()
+        await asyncio.sleep(60)
+    else:
+        await _until_a_worker_ran()
+    return os.getpid()

@@ -171,6 +171,26 @@ async def test_cancelling_the_run_stops_the_workers() -> None:
     assert _worker_pids() == set()
 
 
+async def test_results_larger_than_a_pipe_buffer_arrive_whole(marks: Path) -> None:
+    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(12)]
+    result = await Fleet(uris, concurrency=4, processes=2).run(_ops.big)
+    assert [r.value for r in result] == [f"hv{i:02d}:5985" * 100_000 for i in range(12)]
+
+
+async def test_leaving_the_stream_early_stops_the_workers(marks: Path) -> None:
+    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(30)]
+    fleet = Fleet(uris, concurrency=6, processes=3, timeout=None)
+    seen = 0
+    async with asyncio.timeout(60):
+        async with contextlib.aclosing(fleet.stream(_ops.slow_in_workers)) as stream:
+            async for _ in stream:  # the first result comes once a worker is busy
+                seen += 1
+                assert _worker_pids(), "a worker should be running a host"
+                break
+    assert seen == 1
+    assert _worker_pids() == set()
+
+
 async def test_prints_in_a_worker_do_not_break_the_results(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
