@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,3 +84,13 @@ async def slow_in_workers(host: FleetHost) -> int:
     else:
         await _until_a_worker_ran()
     return os.getpid()
+
+
+async def logs(host: FleetHost) -> str:
+    """Logs a debug line for the host; in the test's process, waits for a worker to run one."""
+    if _in_worker():
+        _mark()
+        logging.getLogger("aiohyperv.test").debug("debug line for %s", host.label)
+    else:
+        await _until_a_worker_ran()
+    return host.label

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -189,6 +190,28 @@ async def test_leaving_the_stream_early_stops_the_workers(marks: Path) -> None:
                 break
     assert seen == 1
     assert _worker_pids() == set()
+
+
+@pytest.mark.parametrize("level", [logging.DEBUG, logging.ERROR])
+async def test_workers_log_at_the_parents_level(
+    level: int, marks: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    log = logging.getLogger("aiohyperv")
+    saved = log.level
+    log.setLevel(level)
+    try:
+        uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(8)]
+        result = await Fleet(uris, concurrency=2, processes=2).run(_ops.logs)
+    finally:
+        log.setLevel(saved)
+    assert len(result.succeeded) == 8
+    _, err = capfd.readouterr()
+    lines = [line for line in err.splitlines() if "debug line for" in line]
+    if level == logging.DEBUG:
+        assert lines, "a worker ran hosts and should have logged"
+        assert all(line.startswith("aiohyperv.test[worker ") for line in lines)
+    else:
+        assert lines == []
 
 
 async def test_prints_in_a_worker_do_not_break_the_results(

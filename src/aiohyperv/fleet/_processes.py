@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+import logging
 import os
 import pickle
 import struct
@@ -67,6 +68,7 @@ class _Job:
     pool_factory: Any  # Callable[[], SessionPool] | None
     gc_threshold: tuple[int, int, int]
     gc_frozen: bool
+    log_level: int  # the parent's effective level for the "aiohyperv" logger
 
 
 def _frame(obj: object) -> bytes:
@@ -147,6 +149,7 @@ def start_workers(
         pool_factory=fleet._pool_factory,
         gc_threshold=gc.get_threshold(),
         gc_frozen=gc.get_freeze_count() > 0,
+        log_level=logger.getEffectiveLevel(),
     )
     exhausted = asyncio.Event()
     watched = _watch(hosts, exhausted)
@@ -414,9 +417,23 @@ async def _child_async() -> None:
         gc.set_threshold(*job.gc_threshold)
         if job.gc_frozen:
             gc.freeze()
+        _log_like_the_parent(job.log_level)
         await _child_main(job, stdin, out)
     finally:
         transport.close()
+
+
+def _log_like_the_parent(level: int) -> None:
+    """aiohyperv's records at the parent's level, on stderr, marked with this worker's pid.
+
+    The parent's handlers cannot cross a process boundary; its level can, so ``-d`` on the
+    command line shows the workers' debug lines too, and a quiet parent keeps them quiet.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"%(name)s[worker {os.getpid()}]: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
 
 
 def main() -> None:
