@@ -94,3 +94,12 @@ async def logs(host: FleetHost) -> str:
     else:
         await _until_a_worker_ran()
     return host.label
+
+
+async def unpicklable(host: FleetHost) -> object:
+    """A value that cannot be pickled (a lambda); in the test's process, after a worker ran."""
+    if _in_worker():
+        _mark()
+    else:
+        await _until_a_worker_ran()
+    return lambda: host.label

@@ -214,6 +214,18 @@ async def test_workers_log_at_the_parents_level(
         assert lines == []
 
 
+async def test_a_result_that_cannot_cross_fails_that_host_only(marks: Path) -> None:
+    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(8)]
+    result = await Fleet(uris, concurrency=2, processes=2).run(_ops.unpicklable)
+    from_workers = [r for r in result if r.error is not None]
+    assert from_workers, "a worker ran hosts"
+    for r in from_workers:
+        assert type(r.error) is HyperVError
+        assert "could not be sent from the worker process" in str(r.error)
+        assert r.error.host == r.host
+    assert all(callable(r.value) for r in result if r.error is None)  # this loop's own hosts
+
+
 async def test_prints_in_a_worker_do_not_break_the_results(
     capfd: pytest.CaptureFixture[str],
 ) -> None:

@@ -356,7 +356,8 @@ async def _child_main(job: _Job, stdin: asyncio.StreamReader, out: asyncio.Strea
             await send(("started", index))
             result = await fleet._run_one(job.op, FleetHost(fleet, index, uri, text))
             auth.pop(text, None)
-            await send(("result", _sendable(result)))
+            out.write(_result_frame(result))
+            await out.drain()
 
     async def run() -> None:
         async with fleet, asyncio.TaskGroup() as tg:
@@ -382,18 +383,18 @@ async def _child_main(job: _Job, stdin: asyncio.StreamReader, out: asyncio.Strea
     await run()
 
 
-def _sendable(result: HostResult[Any]) -> HostResult[Any]:
-    """``result`` if it pickles; else the same with a plain error that says what it was."""
+def _result_frame(result: HostResult[Any]) -> bytes:
+    """The frame of ``result``; if it does not pickle, of the same result with a plain error
+    that says what it was (the value or error stays in the worker)."""
     try:
-        pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        return _frame(("result", result))
     except Exception as exc:
         what = result.error if result.error is not None else result.value
         error = HyperVError(
             f"{type(what).__name__}: {what} (could not be sent from the worker process: {exc})",
             host=result.host,
         )
-        return dataclasses.replace(result, value=None, error=error)
-    return result
+        return _frame(("result", dataclasses.replace(result, value=None, error=error)))
 
 
 async def _child_async() -> None:
