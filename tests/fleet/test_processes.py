@@ -240,6 +240,11 @@ async def test_what_cannot_cross_a_process_boundary_is_refused_early() -> None:
     uris = ["hyperv://hv01:5985/?transport=http", "hyperv://hv02:5985/?transport=http"]
     with pytest.raises(ConfigError, match="processes must be at least 1"):
         Fleet(uris, processes=0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.platform", "win32")
+        with pytest.raises(ConfigError, match="POSIX"):
+            Fleet(uris, processes=2)
+        assert Fleet(uris, processes=1).processes == 1
     async with SessionPool() as pool:
         with pytest.raises(ConfigError, match="cannot be shared"):
             Fleet(uris, processes=2, pool=pool)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -367,7 +368,7 @@ class Fleet:
             hosts a second core doubles the pace.  With more than one, the operation and
             ``pool_factory`` must be picklable module-level callables, ``pool`` cannot be
             shared, an auth callback is called here once per host, and ``concurrency`` is
-            split between the processes (see ``aiohyperv.fleet._processes``).
+            split between the processes (see ``aiohyperv.fleet._processes``).  POSIX only.
 
     Raises:
         ConfigError: A host URI cannot be parsed, or an argument is out of range.
@@ -388,6 +389,10 @@ class Fleet:
             raise ConfigError(f"concurrency must be at least 1, not {concurrency}")
         if processes < 1:
             raise ConfigError(f"processes must be at least 1, not {processes}")
+        if processes > 1 and sys.platform == "win32":
+            # The workers read their hosts from a stdin pipe through the event loop, which
+            # Windows' proactor loop cannot do for a non-overlapped pipe.
+            raise ConfigError("processes > 1 needs a POSIX system (Linux, macOS)")
         if processes > 1 and pool is not None:
             raise ConfigError(
                 "a SessionPool cannot be shared with worker processes (processes > 1)"
