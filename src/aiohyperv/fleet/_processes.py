@@ -198,7 +198,7 @@ class _Child:
         clean = False
         try:
             proc.stdin.write(_frame(list(sys.path)) + _frame(self.job))
-            if await self._started(proc.stdout):
+            if await self._wait_ready(proc.stdout):
                 await self._feed(proc.stdin, self.job.concurrency)
                 clean = await self._serve(proc.stdin, proc.stdout)
             else:  # every host was handed out while it started: nothing left for it
@@ -222,7 +222,7 @@ class _Child:
                 )
             self.sent.clear()
 
-    async def _started(self, stdout: asyncio.StreamReader) -> bool:
+    async def _wait_ready(self, stdout: asyncio.StreamReader) -> bool:
         """Wait for the child's "ready"; False if the hosts ran out first."""
         ready = asyncio.ensure_future(_read_frame(stdout))
         out = asyncio.ensure_future(self.exhausted.wait())
