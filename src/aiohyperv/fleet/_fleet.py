@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING, Generic, Self, TypeAlias, TypeVar
 from .._config import ConnectionURI, parse_uri
 from .._credentials import Credentials, resolve_credentials
 from .._exceptions import ConfigError, HyperVError, TransportTimeout
+from .._lifecycle import AsyncClosing
 from .._log import logger
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from .._credentials import AuthCallback
     from .._transport import Limits, SessionPool, WSManSession
     from ._model import HostInventory
@@ -333,7 +332,7 @@ def _fleet_limits() -> Limits:
     )
 
 
-class Fleet:
+class Fleet(AsyncClosing):
     """Many Hyper-V hosts, worked on together.
 
     ``Fleet`` runs one async operation against every host with a global concurrency bound (per
@@ -433,14 +432,6 @@ class Fleet:
     async def __aenter__(self) -> Self:
         self._entered = True
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the pool the fleet opened (a pool passed in is left to its owner)."""

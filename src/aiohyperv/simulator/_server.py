@@ -15,11 +15,12 @@ import random
 import socket
 import ssl
 import tempfile
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Self
 
 from aiohttp import web
 
 from aiohyperv._exceptions import ConfigError
+from aiohyperv._lifecycle import AsyncClosing
 from aiohyperv.simulator._app import AUTH_KEY, HostRouter, make_app
 from aiohyperv.simulator._host import (
     AUTH_DEFAULTS,
@@ -31,7 +32,6 @@ from aiohyperv.simulator._host import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from types import TracebackType
 
     from aiohyperv._auth import CertificateMapping
     from aiohyperv.simulator._security import HostAuth
@@ -191,7 +191,7 @@ def _first_certificate_der(pem: bytes) -> bytes | None:
     return ssl.PEM_cert_to_DER_cert(text[start : stop + len(end)])
 
 
-class SimulatorServer:
+class SimulatorServer(AsyncClosing):
     """Serve simulated hosts on loopback sockets; ``async with`` starts and stops them.
 
     Args:
@@ -387,17 +387,9 @@ class SimulatorServer:
         if runner is not None:
             await runner.cleanup()
 
-    async def __aenter__(self) -> SimulatorServer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # --- addresses ----------------------------------------------------------------------------
     @property
