@@ -24,14 +24,9 @@ import aiohttp
 import trustme
 from aiohttp import web
 
-from aiohyperv._auth import (
-    AuthClientRequest,
-    ClientAuth,
-    ServerAuthPolicy,
-    UserTable,
-    auth_middleware,
-)
+from aiohyperv._auth import AuthClientRequest, ClientAuth
 from aiohyperv._credentials import Credentials
+from aiohyperv.simulator._auth import ServerAuthPolicy, UserTable, auth_middleware
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

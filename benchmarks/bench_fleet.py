@@ -58,7 +58,8 @@ async def _client(
 
     from aiohyperv._credentials import Credentials
     from aiohyperv._transport import Limits, SessionPool
-    from aiohyperv.fleet import Fleet, tuned_gc
+    from aiohyperv.cli._gc import tuned_gc
+    from aiohyperv.fleet import Fleet
     from aiohyperv.fleet._fleet import FLEET_MAX_ENVELOPE_SIZE, FLEET_PER_HOST_CONNECTIONS
     from aiohyperv.fleet._inventory import inventory_op
 
@@ -147,10 +148,10 @@ def _run_client(
 
 
 class Server:
-    """The simulated fleet in its own process (``python -m aiohyperv.fleet._demo SPEC``)."""
+    """The simulated fleet in its own process (``python -m aiohyperv.simulator._demo SPEC``)."""
 
     def __init__(self, n_hosts: int, latency: float) -> None:
-        from aiohyperv.fleet._demo import FleetSpec
+        from aiohyperv.simulator._demo import FleetSpec
 
         spec = FleetSpec(
             hosts=n_hosts,
@@ -162,7 +163,12 @@ class Server:
             transport="http",
         )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "aiohyperv.fleet._demo", json.dumps(dataclasses.asdict(spec))],
+            [
+                sys.executable,
+                "-m",
+                "aiohyperv.simulator._demo",
+                json.dumps(dataclasses.asdict(spec)),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -40,13 +40,8 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from aiohyperv.cim import CimInstance
-from aiohyperv.wsman import (
-    NAMESPACE_V2,
-    build_pull_response,
-    parse_enumerate,
-    parse_response,
-    resource_uri,
-)
+from aiohyperv.simulator._codec import build_pull_response
+from aiohyperv.wsman import NAMESPACE_V2, parse_enumerate, parse_response, resource_uri
 
 if TYPE_CHECKING:
     from collections.abc import Callable

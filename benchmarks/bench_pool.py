@@ -48,7 +48,8 @@ HEADERS = {"Content-Type": "application/soap+xml;charset=UTF-8"}
 
 
 def _canned_response() -> bytes:
-    from aiohyperv.wsman import build_response, serialize_instance
+    from aiohyperv.simulator._codec import build_response
+    from aiohyperv.wsman import serialize_instance
 
     inst = CimInstance(
         "Msvm_ComputerSystem",

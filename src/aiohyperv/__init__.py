@@ -72,7 +72,6 @@ from .fleet import (
     inventory,
     inventory_host,
     inventory_op,
-    tuned_gc,
 )
 from .hyperv import (
     Domain,
@@ -207,6 +206,5 @@ __all__ = [
     "parse_uri",
     "resolve_credentials",
     "resource_uri",
-    "tuned_gc",
     "wildcard_uri",
 ]

@@ -18,14 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from aiohyperv._auth import (
-    AUTH_INFO,
-    AuthClientRequest,
-    ServerAuthPolicy,
-    UserTable,
-    auth_middleware,
-)
+from aiohyperv._auth import AuthClientRequest
 from aiohyperv._auth._certs import UPN_OID
+from aiohyperv.simulator._auth import AUTH_INFO, ServerAuthPolicy, UserTable, auth_middleware
 
 if TYPE_CHECKING:
     import asyncio

@@ -10,12 +10,8 @@ import aiohttp
 import pytest
 
 from aiohyperv import AuthenticationError, ConfigError, Credentials, ProtocolError
-from aiohyperv._auth import (
-    CertificateMapping,
-    ClientAuth,
-    ServerAuthPolicy,
-    UserTable,
-)
+from aiohyperv._auth import ClientAuth
+from aiohyperv.simulator._auth import CertificateMapping, ServerAuthPolicy, UserTable
 from tests._proxy import RecordingProxy
 
 from .conftest import (

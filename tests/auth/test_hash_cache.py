@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import spnego
 
-from aiohyperv._auth import ServerSecurityContext, UserTable
 from aiohyperv._auth._client import _credentials, _ntlm_hashes
-from aiohyperv._auth._server import _password_hashes
 from aiohyperv._exceptions import AuthenticationError
+from aiohyperv.simulator._auth import ServerSecurityContext, UserTable
+from aiohyperv.simulator._auth._acceptor import _password_hashes
 
 from .test_sansio import client, handshake
 

@@ -18,22 +18,24 @@ import trustme
 from aiohyperv import AuthenticationError, ConfigError, HTTPStatusError, InvalidOperation
 from aiohyperv._auth import (
     SPNEGO_PROTOCOL,
-    AuthUser,
-    CertificateMapping,
     ClientSecurityContext,
     HandshakeState,
-    ServerSecurityContext,
-    UserTable,
     certificate_identity,
     channel_binding_data,
     decrypt_message,
     encrypt_message,
     encrypted_content_type,
     is_encrypted_content_type,
-    map_certificate,
 )
 from aiohyperv._auth._headers import parse_authorization, parse_challenges
 from aiohyperv._exceptions import ProtocolError
+from aiohyperv.simulator._auth import (
+    AuthUser,
+    CertificateMapping,
+    ServerSecurityContext,
+    UserTable,
+    map_certificate,
+)
 
 from .conftest import issue_upn_cert
 

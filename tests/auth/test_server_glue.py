@@ -10,13 +10,8 @@ import pytest
 from aiohttp import web
 
 from aiohyperv import AuthenticationError, Credentials
-from aiohyperv._auth import (
-    AUTH_INFO,
-    ClientAuth,
-    UserTable,
-    auth_middleware,
-    seal_body,
-)
+from aiohyperv._auth import ClientAuth
+from aiohyperv.simulator._auth import AUTH_INFO, UserTable, auth_middleware, seal_body
 from tests._proxy import RecordingProxy
 
 from .conftest import client_session

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import aiohyperv.cim
+import aiohyperv.simulator._codec as codec
 import aiohyperv.wsman
 
 if TYPE_CHECKING:
@@ -49,9 +50,14 @@ def test_design_contract_names_exist() -> None:
         "RequestOptions build_request build_identify build_get build_put build_create "
         "build_delete build_enumerate build_pull build_release build_invoke InvokeValue "
         "Response parse_response parse_get parse_enumerate EnumerationBatch MethodResult "
-        "parse_invoke parse_fault Enumeration Request parse_request parse_enumerate_request "
-        "parse_pull_request parse_release_request parse_invoke_request build_response "
-        "serialize_instance build_enumerate_response build_pull_response "
-        "build_invoke_response build_fault"
+        "parse_invoke parse_fault Enumeration serialize_instance"
     ).split():
         assert hasattr(aiohyperv.wsman, name), name
+    # The server side of the protocol belongs to the simulator, not the client's wsman package.
+    for name in (
+        "Request parse_request parse_enumerate_request parse_pull_request parse_release_request "
+        "parse_invoke_request build_response build_enumerate_response build_pull_response "
+        "build_invoke_response build_fault"
+    ).split():
+        assert hasattr(codec, name), name
+        assert not hasattr(aiohyperv.wsman, name), name

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from aiohyperv.fleet import add_inventory_parser, cli_inventory, run_inventory_cli
+from aiohyperv.cli._inventory import add_inventory_parser, cli_inventory, run_inventory_cli
 from aiohyperv.simulator import HostSpec
 
 from .conftest import dead_uri

@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestServer
 
 from aiohyperv._config import parse_uri
 from aiohyperv._transport import Limits, SessionPool
-from aiohyperv.fleet import Fleet, tuned_gc
+from aiohyperv.cli._gc import tuned_gc
+from aiohyperv.fleet import Fleet
 from aiohyperv.fleet._fleet import FLEET_MAX_ENVELOPE_SIZE, FLEET_PER_HOST_CONNECTIONS
 from aiohyperv.fleet._inventory import V2_QUERIES, collect_inventory, inventory_op
 from aiohyperv.simulator import HostSpec, SimulatedHost, make_app

@@ -8,14 +8,14 @@ import json
 
 from aiohyperv._config import parse_uri
 from aiohyperv._exceptions import AuthenticationError, ConnectError
-from aiohyperv.fleet import EventKind, FleetEvent, FleetProgress, FleetResult, HostResult
-from aiohyperv.fleet._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
-from aiohyperv.fleet._output import (
+from aiohyperv.cli._output import (
     CSV_COLUMNS,
     ProgressBar,
     make_writer,
     write_summary,
 )
+from aiohyperv.fleet import EventKind, FleetEvent, FleetProgress, FleetResult, HostResult
+from aiohyperv.fleet._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
 
 
 def _vm(name: str, state: str = "running") -> VMInventory:

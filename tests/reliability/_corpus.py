@@ -37,21 +37,18 @@ from aiohyperv._exceptions import (
     TransportTimeout,
 )
 from aiohyperv.cim import CimInstance
-from aiohyperv.wsman import (
-    NAMESPACE_CIMV2,
-    NAMESPACE_V2,
-    Action,
+from aiohyperv.simulator._codec import (
     build_enumerate_response,
     build_fault,
     build_identify_response,
     build_invoke_response,
     build_pull_response,
     build_response,
-    resource_uri,
 )
+from aiohyperv.wsman import NAMESPACE_CIMV2, NAMESPACE_V2, Action, resource_uri
 
 if TYPE_CHECKING:
-    from aiohyperv.wsman import Request
+    from aiohyperv.simulator._codec import Request
 
     from .conftest import Served
 

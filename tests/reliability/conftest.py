@@ -27,7 +27,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from aiohyperv._config import ConnectionURI, parse_uri
-from aiohyperv.wsman import Request, parse_request
+from aiohyperv.simulator._codec import Request, parse_request
 
 from ._corpus import RawReply, Reply, Responder
 

@@ -33,14 +33,14 @@ from aiohyperv._transport import Limits, SessionPool, Timeouts
 from aiohyperv.fleet import EventKind, Fleet, FleetEvent, HostInventory, inventory_op
 from aiohyperv.hyperv import map_enabled_state
 from aiohyperv.simulator import SimulatorServer, generate_fleet
-from aiohyperv.wsman import build_enumerate_response
+from aiohyperv.simulator._codec import build_enumerate_response
 
 from ._corpus import Reply
 from .conftest import open_fds, other_tasks, settle
 
 if TYPE_CHECKING:
     from aiohyperv.simulator import SimulatedHost
-    from aiohyperv.wsman import Request
+    from aiohyperv.simulator._codec import Request
 
     from .conftest import HostileFactory
 

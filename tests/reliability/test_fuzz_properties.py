@@ -23,16 +23,18 @@ from lxml import etree
 from aiohyperv._exceptions import ConfigError, ProtocolError, WSManFault
 from aiohyperv.cim import CimInstance
 from aiohyperv.hyperv import _wql as wql
+from aiohyperv.simulator._codec import (
+    build_enumerate_response,
+    build_fault,
+    build_pull_response,
+    parse_request,
+)
 from aiohyperv.simulator._wql import Select, _Compare, _Like, _like_regex, parse_wql
 from aiohyperv.wsman import (
     NAMESPACE_V2,
     Enumeration,
     RequestOptions,
-    build_enumerate_response,
-    build_fault,
     build_get,
-    build_pull_response,
-    parse_request,
     parse_response,
     resource_uri,
 )

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from aiohyperv._config import ConnectionURI
-    from aiohyperv.wsman import Request
+    from aiohyperv.simulator._codec import Request
 
     from .conftest import Hostile, HostileFactory
 

@@ -1,4 +1,4 @@
-"""The simulator's native NTLM acceptor (``aiohyperv._auth._server._NTLMAcceptor``).
+"""The simulator's native NTLM acceptor (``aiohyperv.simulator._auth._acceptor._NTLMAcceptor``).
 
 It replaced pyspnego's acceptor on the hot path of a simulated fleet, so these tests hold it to
 what pyspnego's clients (and so Windows clients) expect: SPNEGO and raw NTLM handshakes, the
@@ -15,10 +15,10 @@ import pytest
 import spnego
 from spnego.channel_bindings import GssChannelBindings
 
-from aiohyperv._auth import AuthUser, ServerSecurityContext, UserTable
 from aiohyperv._auth._client import _credentials
-from aiohyperv._auth._server import _NTLMAcceptor, _spnego_init
 from aiohyperv._exceptions import ProtocolError
+from aiohyperv.simulator._auth import AuthUser, ServerSecurityContext, UserTable
+from aiohyperv.simulator._auth._acceptor import _NTLMAcceptor, _spnego_init
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

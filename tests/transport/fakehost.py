@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from aiohyperv.cim import EPR, CimInstance
-from aiohyperv.wsman import (
-    NAMESPACE_V2,
-    Action,
+from aiohyperv.simulator._codec import (
     Request,
     build_enumerate_response,
     build_fault,
@@ -30,10 +28,8 @@ from aiohyperv.wsman import (
     parse_pull_request,
     parse_release_request,
     parse_request,
-    resource_uri,
-    serialize_epr,
-    serialize_instance,
 )
+from aiohyperv.wsman import NAMESPACE_V2, Action, resource_uri, serialize_epr, serialize_instance
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

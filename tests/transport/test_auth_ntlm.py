@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from aiohyperv._auth import UserTable, ntlm_middleware
 from aiohyperv._config import parse_uri
 from aiohyperv._credentials import Credentials
 from aiohyperv._exceptions import AuthenticationError
 from aiohyperv._transport import Limits, SessionPool
 from aiohyperv.cim import CimInstance
+from aiohyperv.simulator._auth import UserTable, ntlm_middleware
 
 from .fakehost import RURI
 

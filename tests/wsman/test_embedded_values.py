@@ -6,13 +6,8 @@ import pytest
 from lxml import etree
 
 from aiohyperv.cim import CimDateTime, CimInstance
-from aiohyperv.wsman import (
-    NAMESPACE_V2,
-    build_invoke_response,
-    parse_invoke,
-    parse_response,
-    resource_uri,
-)
+from aiohyperv.simulator._codec import build_invoke_response
+from aiohyperv.wsman import NAMESPACE_V2, parse_invoke, parse_response, resource_uri
 from aiohyperv.wsman._items import _properties_generic, parse_value
 
 SI = resource_uri(NAMESPACE_V2, "Msvm_SummaryInformation")

@@ -6,14 +6,7 @@ import pytest
 
 from aiohyperv._exceptions import InvalidEnumerationContext, OperationTimedOut, ProtocolError
 from aiohyperv.cim import EPR, CimInstance
-from aiohyperv.wsman import (
-    NAMESPACE_V2,
-    Action,
-    Enumeration,
-    EnumerationMode,
-    EnumerationState,
-    Filter,
-    RequestOptions,
+from aiohyperv.simulator._codec import (
     build_enumerate_response,
     build_fault,
     build_pull_response,
@@ -22,6 +15,15 @@ from aiohyperv.wsman import (
     parse_pull_request,
     parse_release_request,
     parse_request,
+)
+from aiohyperv.wsman import (
+    NAMESPACE_V2,
+    Action,
+    Enumeration,
+    EnumerationMode,
+    EnumerationState,
+    Filter,
+    RequestOptions,
     resource_uri,
     wildcard_uri,
 )

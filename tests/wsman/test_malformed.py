@@ -9,14 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiohyperv._exceptions import ProtocolError, WSManFault
-from aiohyperv.wsman import (
-    Response,
-    parse_enumerate,
-    parse_get,
-    parse_invoke,
-    parse_request,
-    parse_response,
-)
+from aiohyperv.simulator._codec import parse_request
+from aiohyperv.wsman import Response, parse_enumerate, parse_get, parse_invoke, parse_response
 
 from .files import RESPONSES, SAMPLES, response, sample
 

@@ -10,6 +10,14 @@ from lxml import etree
 
 from aiohyperv.cim import EPR, CimDateTime, CimInstance, EmbeddedInstance
 from aiohyperv.cim._xml import parse_xml
+from aiohyperv.simulator._codec import (
+    build_enumerate_response,
+    build_invoke_response,
+    build_pull_response,
+    build_response,
+    parse_invoke_request,
+    parse_request,
+)
 from aiohyperv.wsman import (
     NAMESPACE_V2,
     NS,
@@ -17,19 +25,13 @@ from aiohyperv.wsman import (
     EnumerationMode,
     InvokeValue,
     RequestOptions,
-    build_enumerate_response,
     build_invoke,
-    build_invoke_response,
-    build_pull_response,
     build_put,
-    build_response,
     parse_enumerate,
     parse_get,
     parse_instance,
     parse_invoke,
-    parse_invoke_request,
     parse_item,
-    parse_request,
     parse_response,
     resource_uri,
     serialize_epr,

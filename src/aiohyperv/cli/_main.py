@@ -53,7 +53,7 @@ def _common() -> argparse.ArgumentParser:
 def _add_delegates(subparsers: Any) -> None:
     """``inventory`` (fleet) and ``simulate`` (simulator), when those packages are present."""
     try:
-        from aiohyperv.fleet._cli import add_inventory_parser
+        from ._inventory import add_inventory_parser
     except ImportError:  # pragma: no cover - the fleet package ships with aiohyperv
         pass
     else:
@@ -179,7 +179,7 @@ async def _dispatch(
 ) -> int:
     delegate = getattr(args, "_delegate", None)
     if delegate == "inventory":
-        from aiohyperv.fleet._cli import run_inventory_cli
+        from ._inventory import run_inventory_cli
 
         return await run_inventory_cli(args, stdout=out, stderr=err)
     if delegate == "simulate":

@@ -1,6 +1,5 @@
 """Fleet-wide operations: run one coroutine against many hosts, and the standard inventory."""
 
-from ._cli import add_inventory_parser, cli_inventory, run_inventory_cli
 from ._fleet import (
     EventKind,
     Fleet,
@@ -12,7 +11,6 @@ from ._fleet import (
     HostOperation,
     HostResult,
 )
-from ._gc import tuned_gc
 from ._inventory import inventory, inventory_host, inventory_op
 from ._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
 
@@ -31,11 +29,7 @@ __all__ = [
     "NicInfo",
     "SwitchInfo",
     "VMInventory",
-    "add_inventory_parser",
-    "cli_inventory",
     "inventory",
     "inventory_host",
     "inventory_op",
-    "run_inventory_cli",
-    "tuned_gc",
 ]

@@ -20,8 +20,8 @@ Under pytest-aiohttp, ``await aiohttp_server(make_app(SimulatedHost.generate(Hos
 
 from __future__ import annotations
 
-from aiohyperv._auth import CertificateMapping
 from aiohyperv.simulator._app import ROUTER_KEY, HostRouter, make_app
+from aiohyperv.simulator._auth import CertificateMapping
 from aiohyperv.simulator._cli import cli_main
 from aiohyperv.simulator._faults import FaultConfig
 from aiohyperv.simulator._host import (

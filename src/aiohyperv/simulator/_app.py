@@ -27,8 +27,22 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from aiohyperv._auth import AUTH_INFO, seal_body
 from aiohyperv._exceptions import ProtocolError
+from aiohyperv.simulator._auth import AUTH_INFO, seal_body
+from aiohyperv.simulator._codec import (
+    Request,
+    build_enumerate_response,
+    build_fault,
+    build_identify_response,
+    build_invoke_response,
+    build_pull_response,
+    build_response,
+    parse_enumerate_request,
+    parse_invoke_request,
+    parse_pull_request,
+    parse_release_request,
+    parse_request,
+)
 from aiohyperv.simulator._host import EnumerationContext, SimulatedHost
 from aiohyperv.simulator._instance import Instance, Ref, to_cim, to_xml
 from aiohyperv.simulator._methods import MethodFault, invoke
@@ -42,18 +56,6 @@ from aiohyperv.wsman import (
     WQL_DIALECT,
     Action,
     EnumerationMode,
-    Request,
-    build_enumerate_response,
-    build_fault,
-    build_identify_response,
-    build_invoke_response,
-    build_pull_response,
-    build_response,
-    parse_enumerate_request,
-    parse_invoke_request,
-    parse_pull_request,
-    parse_release_request,
-    parse_request,
     split_resource_uri,
 )
 from aiohyperv.wsman._items import epr_xml, serialize_instance

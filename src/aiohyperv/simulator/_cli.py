@@ -9,8 +9,8 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from aiohyperv._auth import CertificateMapping
 from aiohyperv._exceptions import ConfigError
+from aiohyperv.simulator._auth import CertificateMapping
 from aiohyperv.simulator._host import AUTH_DEFAULTS
 from aiohyperv.simulator._server import SimulatorServer, generate_fleet
 

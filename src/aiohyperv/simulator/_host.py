@@ -27,7 +27,7 @@ from aiohyperv.wsman._ns import NAMESPACE_V1, NAMESPACE_V2
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from aiohyperv._auth import CertificateMapping
+    from aiohyperv.simulator._auth import CertificateMapping
     from aiohyperv.simulator._instance import Instance
 
 __all__ = [

@@ -37,7 +37,7 @@ from aiohyperv.wsman._ns import split_resource_uri
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from aiohyperv.wsman._server import InvokeArg
+    from aiohyperv.simulator._codec import InvokeArg
 
 __all__ = ["MethodFault", "MethodResult", "invoke"]
 

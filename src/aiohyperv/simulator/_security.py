@@ -19,12 +19,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from aiohyperv._auth import (
-    AuthUser,
-    ServerAuthPolicy,
-    UserTable,
-    auth_middleware,
-)
+from aiohyperv.simulator._auth import AuthUser, ServerAuthPolicy, UserTable, auth_middleware
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler, Middleware

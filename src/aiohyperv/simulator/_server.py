@@ -33,7 +33,7 @@ from aiohyperv.simulator._host import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from aiohyperv._auth import CertificateMapping
+    from aiohyperv.simulator._auth import CertificateMapping
     from aiohyperv.simulator._security import HostAuth
 
 __all__ = [

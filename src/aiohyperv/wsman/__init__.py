@@ -1,8 +1,8 @@
 """Sans-IO WS-Management: build requests, parse responses and faults, drive enumerations.
 
-No sockets and no asyncio here: bytes in, bytes or typed values out.  The client side
-(``build_*``, ``parse_*``, ``Enumeration``) is used by the transport; the server side
-(``parse_request`` ... ``build_fault``) by the simulator.
+No sockets and no asyncio here: bytes in, bytes or typed values out, for the client side
+(``build_*``, ``parse_*``, ``Enumeration``).  The server side of the protocol (parsing requests,
+writing responses and faults) belongs to the simulator: ``aiohyperv.simulator._codec``.
 """
 
 from __future__ import annotations
@@ -67,22 +67,6 @@ from aiohyperv.wsman._response import (
     parse_invoke,
     parse_response,
 )
-from aiohyperv.wsman._server import (
-    EnumerateRequest,
-    InvokeArg,
-    Request,
-    build_enumerate_response,
-    build_fault,
-    build_identify_response,
-    build_invoke_response,
-    build_pull_response,
-    build_response,
-    parse_enumerate_request,
-    parse_invoke_request,
-    parse_pull_request,
-    parse_release_request,
-    parse_request,
-)
 
 __all__ = [
     "ASSOCIATION_DIALECT",
@@ -100,52 +84,38 @@ __all__ = [
     "XPATH_DIALECT",
     "Action",
     "AssociationFilter",
-    "EnumerateRequest",
     "Enumeration",
     "EnumerationBatch",
     "EnumerationMode",
     "EnumerationState",
     "Filter",
-    "InvokeArg",
     "InvokeValue",
     "MethodResult",
-    "Request",
     "RequestOptions",
     "Response",
     "Selectors",
     "build_create",
     "build_delete",
     "build_enumerate",
-    "build_enumerate_response",
-    "build_fault",
     "build_get",
     "build_identify",
-    "build_identify_response",
     "build_invoke",
-    "build_invoke_response",
     "build_pull",
-    "build_pull_response",
     "build_put",
     "build_release",
     "build_request",
-    "build_response",
     "instance_xml",
     "invoke_action",
     "invoke_body",
     "new_message_id",
     "parse_enumerate",
-    "parse_enumerate_request",
     "parse_epr",
     "parse_fault",
     "parse_get",
     "parse_identify",
     "parse_instance",
     "parse_invoke",
-    "parse_invoke_request",
     "parse_item",
-    "parse_pull_request",
-    "parse_release_request",
-    "parse_request",
     "parse_response",
     "resource_uri",
     "serialize_epr",

@@ -17,19 +17,20 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from aiohyperv.fleet._fleet import Fleet, FleetEvent
+from aiohyperv.fleet._inventory import inventory_op
+
 from .._config import ConnectionURI, parse_uri
 from .._credentials import Credentials, default_auth
 from .._exceptions import ConfigError
-from ._fleet import Fleet, FleetEvent
 from ._gc import tuned_gc
-from ._inventory import inventory_op
 from ._output import FORMATS, ProgressBar, make_writer, write_summary
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ._fleet import FleetAuth
-    from ._model import HostInventory
+    from aiohyperv.fleet._fleet import FleetAuth
+    from aiohyperv.fleet._model import HostInventory
 
 __all__ = ["add_inventory_parser", "cli_inventory", "run_inventory_cli"]
 
@@ -228,7 +229,11 @@ async def run_inventory_cli(
             targets: Sequence[str | ConnectionURI] = uris
         else:
             # The simulator is only needed for the demo.
-            from ._demo import FleetSpec, quiet_loopback_basic_warning, simulated_fleet
+            from aiohyperv.simulator._demo import (
+                FleetSpec,
+                quiet_loopback_basic_warning,
+                simulated_fleet,
+            )
 
             err.write(
                 f"No hosts given: starting a simulated fleet of {args.sim_hosts} Hyper-V hosts "

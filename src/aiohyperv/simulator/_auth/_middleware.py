@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Literal
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
-from .._exceptions import ProtocolError
-from ._certs import channel_binding_data
-from ._encryption import is_encrypted_content_type
-from ._headers import CERTIFICATE_AUTHORIZATION, parse_authorization
-from ._server import (
+from aiohyperv._auth._certs import channel_binding_data
+from aiohyperv._auth._encryption import is_encrypted_content_type
+from aiohyperv._auth._headers import CERTIFICATE_AUTHORIZATION, parse_authorization
+from aiohyperv._exceptions import ProtocolError
+
+from ._acceptor import (
     AuthUser,
     CertificateMapping,
     ServerSecurityContext,

@@ -1,7 +1,8 @@
 """The server side of WinRM authentication, sans-IO: users, NTLM acceptors, certificate maps.
 
-Used by the simulator (through :mod:`aiohyperv._auth._aiohttp_server`) to accept what a Windows
-host accepts: NTLM/Negotiate with message encryption, Basic, and client certificates.
+Used by the simulator (through its middleware, :mod:`aiohyperv.simulator._auth._middleware`) to
+accept what a Windows host accepts: NTLM/Negotiate with message encryption, Basic, and client
+certificates.
 
 **Where the NTLM acceptor finds its users.**  pyspnego's NTLM acceptor has no parameter for a
 user table: it reads the file named by the environment variable ``NTLM_USER_FILE`` (Heimdal
@@ -51,11 +52,11 @@ except ImportError:  # pragma: no cover - older cryptography
         ARC4,
     )
 
-from .._exceptions import ConfigError, InvalidOperation
-from ._certs import certificate_identity
-from ._encryption import SPNEGO_PROTOCOL, Wrapped, decrypt_message, encrypt_message
-from ._headers import decode_token, format_token
-from ._ntlm_seal import NTLMDirection, SealResult
+from aiohyperv._auth._certs import certificate_identity
+from aiohyperv._auth._encryption import SPNEGO_PROTOCOL, Wrapped, decrypt_message, encrypt_message
+from aiohyperv._auth._headers import decode_token, format_token
+from aiohyperv._auth._ntlm_seal import NTLMDirection, SealResult
+from aiohyperv._exceptions import ConfigError, InvalidOperation
 
 __all__ = [
     "AuthUser",

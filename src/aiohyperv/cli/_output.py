@@ -15,12 +15,12 @@ import shutil
 import time
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from ._model import HostInventory, VMInventory, to_json_object, to_jsonable
+from aiohyperv.fleet._model import HostInventory, VMInventory, to_json_object, to_jsonable
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ._fleet import FleetEvent, FleetProgress, FleetResult, HostResult
+    from aiohyperv.fleet._fleet import FleetEvent, FleetProgress, FleetResult, HostResult
 
 __all__ = [
     "FORMATS",

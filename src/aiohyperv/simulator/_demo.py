@@ -4,7 +4,7 @@
 first command needs no Windows server.  The hosts run a mix of Windows releases including
 2008 R2 and answer with a per-host latency of 5-30 ms, so the run behaves like a real fleet.
 
-By default the fleet is served from a child process (``python -m aiohyperv.fleet._demo``), so
+By default the fleet is served from a child process (``python -m aiohyperv.simulator._demo``), so
 the simulator's CPU does not compete with the client's event loop and the split is what a real
 deployment looks like; the benchmark uses the same child.  ``in_process=True`` serves it from
 the running loop instead and exposes the :class:`~aiohyperv.simulator.SimulatedHost` objects,
@@ -33,7 +33,7 @@ from .._exceptions import HyperVError
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
-    from ..simulator import SimulatedHost, SimulatorServer
+    from . import SimulatedHost, SimulatorServer
 
 __all__ = ["DemoFleet", "FleetSpec", "quiet_loopback_basic_warning", "simulated_fleet"]
 
@@ -108,7 +108,7 @@ def quiet_loopback_basic_warning() -> Iterator[None]:
 
 
 def _build(spec: FleetSpec) -> SimulatorServer:
-    from ..simulator import SimulatorServer, generate_fleet
+    from . import SimulatorServer, generate_fleet
 
     hosts = generate_fleet(
         spec.hosts, spec.vms, seed=spec.seed, username=spec.username, password=spec.password
@@ -158,7 +158,7 @@ async def _child(spec: FleetSpec) -> AsyncIterator[list[str]]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "aiohyperv.fleet._demo",
+        "aiohyperv.simulator._demo",
         json.dumps(dataclasses.asdict(spec)),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,

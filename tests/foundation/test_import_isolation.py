@@ -1,0 +1,57 @@
+"""The client library loads none of its test infrastructure: no simulator, no accepting side of
+authentication, no server codec, no command line, no ``aiohttp.web``.
+
+Each check runs in a fresh interpreter, since this test process has long since imported all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Prefixes of modules that only the simulator, the CLI or a server need.
+FORBIDDEN = (
+    "aiohyperv.simulator",
+    "aiohyperv.cli",
+    "aiohyperv.testing",
+    "aiohttp.web",
+    "argparse",
+)
+
+
+def loaded_modules(code: str) -> list[str]:
+    """The module names loaded after running ``code`` in a fresh interpreter."""
+    script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
+    names: list[str] = json.loads(out.splitlines()[-1])
+    return names
+
+
+def forbidden(names: list[str]) -> list[str]:
+    return [n for n in names if any(n == p or n.startswith(p + ".") for p in FORBIDDEN)]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import aiohyperv",
+        # Everything a library user touches, including the lazily imported client auth.
+        "import aiohyperv, aiohyperv.hyperv, aiohyperv.fleet, aiohyperv.wsman, aiohyperv.cim\n"
+        "import aiohyperv._auth, aiohyperv._transport",
+    ],
+)
+def test_client_library_loads_no_test_infrastructure(code: str) -> None:
+    assert forbidden(loaded_modules(code)) == []
+
+
+def test_the_check_sees_the_simulator_when_it_is_loaded() -> None:
+    """The same check does see those modules once the simulator is imported (it can fail)."""
+    found = forbidden(loaded_modules("import aiohyperv.simulator"))
+    assert "aiohyperv.simulator._auth" in found
+    assert "aiohyperv.simulator._codec" in found
+    assert "aiohttp.web" in found
