@@ -17,6 +17,11 @@ three minutes.  The client runs with the collector settings of ``aiohyperv inven
 (:func:`aiohyperv.fleet.tuned_gc`); the largest fleet is also run with CPython's defaults, as an
 extra row (``--gc``).
 
+Each size is also inventoried by pypsrp (``_pypsrp_peer.py``: the same queries and join, one
+``WSMan`` per host in a thread pool of each ``--peer-threads`` size); the best pypsrp row is
+compared with aiohyperv's best as ratios, and the results are checked equal (a digest of the
+inventories without clocks and live counters).
+
 On this 2-core machine the simulator shares the cores with the client, so the wall time is
 bounded below by (client CPU + server CPU) / 2 whatever the process count; the table shows both.
 
@@ -55,6 +60,8 @@ async def _client(
 ) -> dict[str, Any]:
     import contextlib
     import functools
+
+    from _pypsrp_peer import digest
 
     from aiohyperv._credentials import Credentials
     from aiohyperv._transport import Limits, SessionPool
@@ -110,6 +117,7 @@ async def _client(
         # largest worker's peak (getrusage gives only the largest), an upper bound.
         "maxrss_mib": (usage1.ru_maxrss + (processes - 1) * children1.ru_maxrss) / 1024,
         "processes": processes,
+        "digest": digest([r.value for r in result.succeeded if r.value is not None]),
     }
 
 
@@ -140,6 +148,27 @@ def _run_client(
         os.unlink(path)
     if proc.returncode != 0:
         raise RuntimeError(f"client failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return report
+
+
+def _run_peer(uris: list[str], threads: int) -> dict[str, Any]:
+    """pypsrp's inventory of ``uris`` in a fresh process (``_pypsrp_peer.py``)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(uris, handle)
+        path = handle.name
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("_pypsrp_peer.py")), path, str(threads)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=900,
+        )
+    finally:
+        os.unlink(path)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pypsrp client failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return report
 
@@ -225,6 +254,12 @@ def main() -> None:
         default="default",
         help="auth method in the URIs (default: the transport's default for the URI)",
     )
+    parser.add_argument(
+        "--peer-threads",
+        default="16,64,256",
+        help="thread-pool sizes to run the pypsrp peer with (its best is compared); 'none' "
+        "skips the peer",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     latency = args.latency_ms / 1000
@@ -264,6 +299,8 @@ def main() -> None:
                 if fleet is None or run["wall"] < fleet["wall"]:
                     fleet = run
             assert fleet is not None
+            if args.peer_threads != "none":
+                _compare_with_peer(n, uris, fleet, args.peer_threads, server, notes)
             if args.gc == "both" and n == max(sizes):
                 cpu0 = server.cpu_seconds()
                 other = _run_client(uris, args.concurrency, 120.0, "default")
@@ -295,6 +332,37 @@ def main() -> None:
         print(note)
     print("target: 1,000 hosts < 10 s wall on 2 cores, client memory < 300 MiB")
     print(f"benchmark run time {time.perf_counter() - started:.0f} s")
+
+
+def _compare_with_peer(
+    n: int,
+    uris: list[str],
+    fleet: dict[str, Any],
+    thread_counts: str,
+    server: Server,
+    notes: list[str],
+) -> None:
+    """pypsrp rows at each thread-pool size, then aiohyperv's best row as ratios to its best."""
+    best: dict[str, Any] | None = None
+    for threads in sorted({min(int(t), len(uris)) for t in thread_counts.split(",")}):
+        cpu0 = server.cpu_seconds()
+        peer = _run_peer(uris, threads)
+        _row(n, f"pypsrp t{peer['threads']}", peer, server.cpu_seconds() - cpu0)
+        if peer["digest"] != fleet["digest"]:
+            notes.append(
+                f"{n} hosts: pypsrp t{peer['threads']} results differ from aiohyperv's "
+                f"({peer['succeeded']} hosts ok, digest {peer['digest']} vs {fleet['digest']})"
+            )
+        if best is None or peer["wall"] < best["wall"]:
+            best = peer
+    assert best is not None
+    same = "identical results" if best["digest"] == fleet["digest"] else "RESULTS DIFFER"
+    print(
+        f"{'':>6} {'vs pypsrp':<14} {'':>5} {best['wall'] / fleet['wall']:>7.1f}x"
+        f" less wall, {best['cpu'] / fleet['cpu']:.1f}x less client CPU, "
+        f"peak RSS {fleet['maxrss_mib'] / best['maxrss_mib']:.2f}x pypsrp's"
+        f"   (best pypsrp row t{best['threads']}; {same})"
+    )
 
 
 def _row(n: int, mode: str, r: dict[str, Any], server_cpu: float) -> None:
