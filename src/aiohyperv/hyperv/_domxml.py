@@ -42,6 +42,8 @@ from aiohyperv._exceptions import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from ._types import NetworkInfo
+
 __all__ = [
     "CapabilitiesDef",
     "ControllerDef",
@@ -53,6 +55,7 @@ __all__ = [
     "disk_name",
     "format_capabilities",
     "format_domain",
+    "format_network",
     "parse_device",
     "parse_domain",
 ]
@@ -282,6 +285,21 @@ def format_domain(dom: DomainDef) -> str:
         w.end("serial")
     w.end("devices")
     w.end("domain")
+    return w.result()
+
+
+def format_network(net: NetworkInfo) -> str:
+    """The network XML ``virsh net-dumpxml`` prints for a virtual switch.
+
+    hyperv_network_driver.c ``hypervNetworkGetXMLDesc`` fills only the name, the UUID (the
+    switch's Name) and forward type "none", which network_conf.c ``virNetworkDefFormatBuf``
+    leaves out: the document is the name and the UUID.
+    """
+    w = _Writer()
+    w.start("network")
+    w.leaf("name", net.name)
+    w.leaf("uuid", net.uuid)
+    w.end("network")
     return w.result()
 
 
