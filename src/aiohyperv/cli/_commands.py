@@ -246,11 +246,8 @@ def _setup_list(p: argparse.ArgumentParser) -> None:
     )
     for state in ("running", "paused", "shutoff", "other"):
         p.add_argument(f"--state-{state}", action="store_true", help=f"list {state} domains")
-    autostart = p.add_mutually_exclusive_group()
-    autostart.add_argument(
-        "--autostart", action="store_true", help="list domains with autostart enabled"
-    )
-    autostart.add_argument(
+    p.add_argument("--autostart", action="store_true", help="list domains with autostart enabled")
+    p.add_argument(
         "--no-autostart", action="store_true", help="list domains with autostart disabled"
     )
 
@@ -281,9 +278,10 @@ async def cmd_list(ctx: Context) -> int:
             return bool(args.state_other)
 
         domains = [d for d in domains if wanted(d)]
-    if args.autostart or args.no_autostart:
-        # VIR_CONNECT_LIST_DOMAINS_AUTOSTART / _NO_AUTOSTART: hyperv_driver.c reads each VM's
-        # AutomaticStartupAction (hypervDomainGetAutostart) to filter.
+    if args.autostart != args.no_autostart:
+        # VIR_CONNECT_LIST_DOMAINS_AUTOSTART / _NO_AUTOSTART, filtered as virsh-domain-monitor.c
+        # virshDomainListCollect does (both flags together match every domain), on the value
+        # hyperv_driver.c hypervDomainGetAutostart reads (AutomaticStartupAction "always").
         flags = await ctx.conn.gather(*(d.get_autostart() for d in domains))
         domains = [d for d, on in zip(domains, flags, strict=True) if on == bool(args.autostart)]
     if ctx.json:
