@@ -133,32 +133,36 @@ def test_build_domain_def_v2() -> None:
     dom = build_domain_def(
         "v2", cs=cs, vssd=vssd, processor=proc, memory=mem,
         rows=rows + rows[:2],  # duplicates from overlapping queries are ignored
-        switch_names={"sw-guid": "External"},
     )  # fmt: skip
     assert dom.name == "web" and dom.uuid == G.lower() and dom.id == 4242
     assert dom.description == "first\n\nsecond"
-    assert (dom.vcpus, dom.memory_kib, dom.current_memory_kib) == (4, 4096 * 1024, 2048 * 1024)
+    # libvirt: <memory> and <currentMemory> are VirtualQuantity; Limit is the maximum.
+    assert (dom.vcpus, dom.memory_kib, dom.current_memory_kib, dom.max_memory_kib) == (
+        4, 2048 * 1024, 2048 * 1024, 4096 * 1024
+    )  # fmt: skip
     assert [(c.type, c.index) for c in dom.controllers] == [("ide", 0), ("scsi", 0)]
     disks = {d.target_dev: d for d in dom.disks}
     assert set(disks) == {"sdb", "hdc"}
     assert disks["sdb"].source == "C:\\VMs\\web.vhdx" and disks["sdb"].unit == 1
     assert disks["hdc"].device == "cdrom" and disks["hdc"].bus_index == 1
+    # The bridge is the switch's Name (GUID), as libvirt's driver reports it.
     assert [(n.mac, n.bridge) for n in dom.interfaces] == [
-        ("00:15:5d:0a:0b:0c", "External"),
+        ("00:15:5d:0a:0b:0c", "SW-GUID"),
         ("00:15:5d:0a:0b:0d", None),
     ]
     assert [(s.port, s.path) for s in dom.serials] == [(1, None), (2, "\\\\.\\pipe\\two")]
     xml = format_domain(dom)
     assert "<target dev='sdb' bus='scsi'/>" in xml
+    # The unconnected adapter is left out, as hypervDomainDefParseEthernetAdapter does.
+    assert xml.count("<interface ") == 1 and "<source bridge='SW-GUID'/>" in xml
+    assert "<serial type='null'>" in xml and "<source path='\\\\.\\pipe\\two'/>" in xml
 
 
-def test_build_domain_def_inactive_and_unknown_switch() -> None:
+def test_build_domain_def_inactive() -> None:
     cs = row("Msvm_ComputerSystem", Name=G, ElementName="x", EnabledState=3, ProcessID=77)
-    dom = build_domain_def(
-        "v2", cs=cs, vssd=None, processor=None, memory=None, rows=_v2_rows(), switch_names={}
-    )
+    dom = build_domain_def("v2", cs=cs, vssd=None, processor=None, memory=None, rows=_v2_rows())
     assert dom.id == -1  # an inactive domain has no ID even if ProcessID is stale
-    assert dom.interfaces[0].bridge == "SW-GUID"  # unknown switch: its GUID
+    assert dom.interfaces[0].bridge == "SW-GUID"
 
 
 def test_build_domain_def_v1() -> None:
@@ -193,11 +197,10 @@ def test_build_domain_def_v1() -> None:
     cs = row("Msvm_ComputerSystem", Name=G, ElementName="old", EnabledState=32768, ProcessID=9)
     dom = build_domain_def(
         "v1", cs=cs, vssd=None, processor=None, memory=None, rows=rows,
-        switch_names={"sw1": "Legacy"},
     )  # fmt: skip
     assert dom.id == 9  # paused is active
     assert [(d.target_dev, d.source, d.bus) for d in dom.disks] == [("hda", "D:\\old.vhd", "ide")]
-    assert [(n.mac, n.bridge) for n in dom.interfaces] == [("00:15:5d:00:00:01", "Legacy")]
+    assert [(n.mac, n.bridge) for n in dom.interfaces] == [("00:15:5d:00:00:01", "SW1")]
     assert [(s.port, s.path) for s in dom.serials] == [(1, "\\\\.\\pipe\\one")]
 
 

@@ -367,8 +367,9 @@ async def test_xml_desc_matches_host(conn: HyperVConnection, host: SimulatedHost
             if "EthernetPort" in r.class_name and r.values.get("Address")
         }
         assert {(n.mac or "").replace(":", "") for n in definition.interfaces} == macs
-        switch_names = {name for _, name in host.switches}
-        assert all(n.bridge in switch_names for n in definition.interfaces)
+        # libvirt's driver names the switch by its Name (GUID), not its display name.
+        switch_guids = {guid.lower() for guid, _ in host.switches}
+        assert all((n.bridge or "").lower() in switch_guids for n in definition.interfaces)
         assert [s.port for s in definition.serials] == [1, 2]
         assert all(d.target_dev for d in definition.disks)
         kinds = {c.type for c in definition.controllers}
@@ -464,14 +465,19 @@ async def test_define_and_undefine(conn: HyperVConnection, host: SimulatedHost) 
     assert (await dom.state())[0] is DomainState.SHUTOFF
     definition = parse_domain(await dom.xml_desc())
     assert definition.vcpus == 2
-    assert definition.memory_kib == 2048 * 1024
-    assert definition.current_memory_kib == 1024 * 1024
+    # <memory> 2048 became the Limit, <currentMemory> the startup memory; dumpxml prints the
+    # startup memory as both <memory> and <currentMemory> (libvirt's hypervDomainGetXMLDesc).
+    assert definition.memory_kib == definition.current_memory_kib == 1024 * 1024
+    assert (await dom.info()).max_memory == 2048 * 1024
     assert definition.description == "made by a test"
     disks = [d for d in definition.disks if d.device == "disk"]
     assert [(d.source, d.bus, d.target_dev) for d in disks] == [
         ("C:\\VMs\\new-vm.vhdx", bus, target)
     ]
-    assert [(n.mac, n.bridge) for n in definition.interfaces] == [("00:15:5d:12:34:56", switch)]
+    switch_guid = next(g for g, n in host.switches if switch in (g, n))
+    assert [(n.mac, (n.bridge or "").lower()) for n in definition.interfaces] == [
+        ("00:15:5d:12:34:56", switch_guid.lower())
+    ]
     assert [(s.port, s.path) for s in definition.serials if s.path] == [(1, "\\\\.\\pipe\\new-vm")]
     with pytest.raises(InvalidOperation, match="already exists"):
         await conn.define_xml(xml)

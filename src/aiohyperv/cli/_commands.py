@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import datetime as _dt
 import json
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from aiohyperv import __version__
 from aiohyperv._exceptions import ConfigError
 from aiohyperv._version import format_version
-from aiohyperv.hyperv import DomainState, parse_keycode
+from aiohyperv.hyperv import DomainState, format_network, parse_keycode
 
 from ._format import format_kv, format_table, scaled_kib
 
@@ -175,6 +176,62 @@ def _setup_net_list(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inactive", action="store_true", help="list inactive networks")
 
 
+def _network_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("network", help="network name or uuid")
+
+
+async def cmd_net_info(ctx: Context) -> int:
+    # virsh-network.c cmdNetworkInfo: "%-15s %s" lines.  hyperv_network_driver.c says a
+    # switch is always active, persistent and autostarted, and has no bridge name (so virsh
+    # prints no "Bridge:" line).
+    net = await ctx.conn.lookup_network(ctx.args.network)
+    if ctx.json:
+        ctx.dump(net.as_dict())
+        return 0
+    pairs: list[tuple[str, object]] = [
+        ("Name:", net.name),
+        ("UUID:", net.uuid),
+        ("Active:", "yes" if net.active else "no"),
+        ("Persistent:", "yes" if net.persistent else "no"),
+        ("Autostart:", "yes" if net.autostart else "no"),
+    ]
+    ctx.write(format_kv(pairs, width=15))
+    return 0
+
+
+async def cmd_net_dumpxml(ctx: Context) -> int:
+    net = await ctx.conn.lookup_network(ctx.args.network)
+    xml = format_network(net)
+    if ctx.json:
+        ctx.dump({"xml": xml})
+    else:
+        ctx.write(xml)
+    return 0
+
+
+def libvirt_uri(uri: object) -> str:
+    """The URI as ``virsh uri`` prints it for a Hyper-V connection: with the port.
+
+    hyperv_driver.c ``hypervConnectOpen`` stores the default port (5985 for http, 5986 for
+    https) in the connection's URI when none was given, and virConnectGetURI formats that URI.
+    """
+    text = str(uri)
+    parts = urllib.parse.urlsplit(text)
+    if parts.port is None:
+        port = 5985 if "transport=http" in parts.query.split("&") else 5986
+        parts = parts._replace(netloc=f"{parts.netloc}:{port}")
+    return urllib.parse.urlunsplit(parts)
+
+
+async def cmd_uri(ctx: Context) -> int:
+    uri = libvirt_uri(ctx.conn.uri)
+    if ctx.json:
+        ctx.dump({"uri": uri})
+    else:
+        ctx.write(f"{uri}\n")
+    return 0
+
+
 # -- domains -------------------------------------------------------------------------------------
 
 
@@ -189,6 +246,10 @@ def _setup_list(p: argparse.ArgumentParser) -> None:
     )
     for state in ("running", "paused", "shutoff", "other"):
         p.add_argument(f"--state-{state}", action="store_true", help=f"list {state} domains")
+    p.add_argument("--autostart", action="store_true", help="list domains with autostart enabled")
+    p.add_argument(
+        "--no-autostart", action="store_true", help="list domains with autostart disabled"
+    )
 
 
 def _sort_key(dom: Domain) -> tuple[int, int, str]:
@@ -217,6 +278,12 @@ async def cmd_list(ctx: Context) -> int:
             return bool(args.state_other)
 
         domains = [d for d in domains if wanted(d)]
+    if args.autostart != args.no_autostart:
+        # VIR_CONNECT_LIST_DOMAINS_AUTOSTART / _NO_AUTOSTART, filtered as virsh-domain-monitor.c
+        # virshDomainListCollect does (both flags together match every domain), on the value
+        # hyperv_driver.c hypervDomainGetAutostart reads (AutomaticStartupAction "always").
+        flags = await ctx.conn.gather(*(d.get_autostart() for d in domains))
+        domains = [d for d, on in zip(domains, flags, strict=True) if on == bool(args.autostart)]
     if ctx.json:
         ctx.dump(
             [
@@ -322,6 +389,115 @@ async def cmd_dumpxml(ctx: Context) -> int:
         ctx.dump({"xml": xml})
     else:
         ctx.write(xml)
+    return 0
+
+
+def _setup_domblklist(p: argparse.ArgumentParser) -> None:
+    _domain_arg(p)
+    p.add_argument("--inactive", action="store_true", help="get inactive rather than running")
+    p.add_argument(
+        "--details", action="store_true", help="additionally display the type and device value"
+    )
+
+
+async def cmd_domblklist(ctx: Context) -> int:
+    # virsh-domain-monitor.c cmdDomblklist: a vshTable of Target/Source (--details: Type,
+    # Device, Target, Source), "-" for a drive without media.
+    definition = await (await ctx.domain()).definition()
+    disks = [
+        {
+            "type": d.source_type,
+            "device": d.device,
+            "target": d.target_dev or "-",
+            "source": d.source if d.source is not None else "-",
+        }
+        for d in definition.disks
+    ]
+    if ctx.json:
+        ctx.dump(disks)
+        return 0
+    rows: list[tuple[str, ...]]
+    if ctx.args.details:
+        header: tuple[str, ...] = ("Type", "Device", "Target", "Source")
+        rows = [(d["type"], d["device"], d["target"], d["source"]) for d in disks]
+    else:
+        header = ("Target", "Source")
+        rows = [(d["target"], d["source"]) for d in disks]
+    ctx.write(format_table(header, rows))
+    return 0
+
+
+def _setup_domiflist(p: argparse.ArgumentParser) -> None:
+    _domain_arg(p)
+    p.add_argument("--inactive", action="store_true", help="get inactive rather than running")
+
+
+async def cmd_domiflist(ctx: Context) -> int:
+    # virsh-domain-monitor.c cmdDomiflist: Interface (target dev), Type, Source, Model, MAC.
+    # Hyper-V NICs have neither a target device nor a model in the XML: "-".  Adapters
+    # connected to no switch are not in the XML (hypervDomainDefParseEthernetAdapter).
+    definition = await (await ctx.domain()).definition()
+    nics = [n for n in definition.interfaces if n.bridge is not None]
+    if ctx.json:
+        ctx.dump(
+            [
+                {"interface": None, "type": "bridge", "source": n.bridge, "model": None,
+                 "mac": n.mac}
+                for n in nics
+            ]
+        )  # fmt: skip
+        return 0
+    rows = [("-", "bridge", n.bridge, "-", n.mac or "-") for n in nics]
+    ctx.write(format_table(("Interface", "Type", "Source", "Model", "MAC"), rows))
+    return 0
+
+
+def _setup_vcpucount(p: argparse.ArgumentParser) -> None:
+    _domain_arg(p)
+    p.add_argument("--maximum", action="store_true", help="get maximum count of vcpus")
+    p.add_argument("--active", action="store_true", help="get number of currently active vcpus")
+    p.add_argument("--live", action="store_true", help="get value from running domain")
+    p.add_argument("--config", action="store_true", help="get value to be used on next boot")
+    p.add_argument("--current", action="store_true", help="get value according to current state")
+    p.add_argument("--guest", action="store_true", help=argparse.SUPPRESS)
+
+
+async def cmd_vcpucount(ctx: Context) -> int:
+    """virsh-domain.c cmdVcpucount over hyperv_driver.c hypervDomainGetVcpusFlags.
+
+    The driver answers VIR_DOMAIN_VCPU_MAXIMUM with the host's maximum (hypervConnectGetMaxVcpus)
+    and everything else with the processor settings' VirtualQuantity; a live value needs a
+    running domain.  With no option virsh prints all four combinations it can get, each as
+    ``"%-12s %-12s %3d"``; live rows only for an active domain.
+    """
+    args = ctx.args
+    for first, second in (("current", "live"), ("current", "config"), ("active", "maximum")):
+        if getattr(args, first) and getattr(args, second):  # virsh VSH_EXCLUSIVE_OPTIONS
+            raise ConfigError(f"Options --{first} and --{second} are mutually exclusive")
+    if args.guest:
+        raise ConfigError("the guest agent is not supported by the Hyper-V driver")
+    dom = await ctx.domain()
+    active = await dom.is_active()
+    if not (args.maximum or args.active or args.live or args.config or args.current):
+        maximum, current = await ctx.conn.gather(dom.get_max_vcpus(), dom.get_vcpus_count())
+        rows = [("maximum", "config", maximum)]
+        if active:
+            rows.append(("maximum", "live", maximum))
+        rows.append(("current", "config", current))
+        if active:
+            rows.append(("current", "live", current))
+        if ctx.json:
+            ctx.dump([{"which": w, "state": s, "count": c} for w, s, c in rows])
+        else:
+            ctx.write("".join(f"{w:<12} {s:<12} {c:>3}\n" for w, s, c in rows))
+        return 0
+    if args.live and not active:
+        raise ConfigError("Domain is not active")
+    count = await (dom.get_max_vcpus() if args.maximum else dom.get_vcpus_count())
+    if ctx.json:
+        ctx.dump({"count": count})
+    else:
+        ctx.write(f"{count}\n")
     return 0
 
 
@@ -586,6 +762,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("maxvcpus", "connection vcpu maximum", cmd_maxvcpus),
     Command("freecell", "NUMA free memory", cmd_freecell),
     Command("net-list", "list networks", cmd_net_list, _setup_net_list),
+    Command("net-info", "network information", cmd_net_info, _network_arg),
+    Command("net-dumpxml", "network information in XML", cmd_net_dumpxml, _network_arg),
+    Command("uri", "print the hypervisor canonical URI", cmd_uri),
     Command("list", "list domains", cmd_list, _setup_list),
     Command("dominfo", "domain information", cmd_dominfo, _domain_arg),
     Command("domstate", "domain state", cmd_domstate, _setup_domstate),
@@ -593,6 +772,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("domuuid", "convert a domain name or id to domain UUID", cmd_domuuid, _domain_arg),
     Command("domname", "convert a domain id or UUID to domain name", cmd_domname, _domain_arg),
     Command("dumpxml", "domain information in XML", cmd_dumpxml, _domain_arg),
+    Command("domblklist", "list all domain blocks", cmd_domblklist, _setup_domblklist),
+    Command("domiflist", "list all domain virtual interfaces", cmd_domiflist, _setup_domiflist),
+    Command("vcpucount", "domain vcpu counts", cmd_vcpucount, _setup_vcpucount),
     Command(
         "start", "start a (previously defined) inactive domain",
         _action("start", "Domain '{name}' started"), _domain_arg, True,

@@ -21,6 +21,7 @@ from ._domxml import (
     SerialDef,
     format_capabilities,
     format_domain,
+    format_network,
     parse_device,
     parse_domain,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "connect",
     "format_capabilities",
     "format_domain",
+    "format_network",
     "lookup",
     "map_enabled_state",
     "parse_device",

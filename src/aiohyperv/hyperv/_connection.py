@@ -27,6 +27,7 @@ from aiohyperv._exceptions import (
     CimMethodError,
     HyperVError,
     InvalidOperation,
+    NotFound,
     ProtocolError,
     ReadOnlyError,
     VMNotFound,
@@ -552,6 +553,24 @@ class HyperVConnection(AsyncClosing):
             for r in rows
         ]
         return sorted(nets, key=lambda n: n.name)
+
+    async def lookup_network(self, name_or_uuid: str) -> NetworkInfo:
+        """One virtual switch by name, else by UUID (virsh's network lookup order).
+
+        Raises:
+            NotFound: no switch has that name or UUID.
+        """
+        nets = await self.list_networks()
+        for net in nets:
+            if net.name == name_or_uuid:
+                return net
+        wanted = name_or_uuid.strip("{}").lower()
+        for net in nets:
+            if net.uuid.lower() == wanted:
+                return net
+        raise self._error(
+            NotFound(f"network not found: no network with matching name or uuid {name_or_uuid!r}")
+        )
 
     async def is_alive(self) -> bool:
         """Probe the host with a cheap request; False if it does not answer properly."""

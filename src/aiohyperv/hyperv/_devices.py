@@ -231,7 +231,6 @@ def build_domain_def(
     processor: CimInstance | None,
     memory: CimInstance | None,
     rows: Iterable[CimInstance],
-    switch_names: Mapping[str, str],
     drive_numbers: Mapping[str, str] | None = None,
 ) -> DomainDef:
     """Assemble the libvirt view of one VM from its settings.
@@ -244,19 +243,22 @@ def build_domain_def(
         memory: its Msvm_MemorySettingData.
         rows: every other settings row (RASD, SASD, serial, NIC settings), any order;
             duplicates (the same InstanceID from two queries) are ignored.
-        switch_names: switch GUID (lower-case) -> display name.
         drive_numbers: pass-through disk HostResource path -> host drive number.
     """
     state = map_enabled_state(namespace, cs.get_int("EnabledState"))
     notes = vssd.get_list("Notes") if vssd is not None else []
     subtype = (vssd.get_str("VirtualSystemSubType") or "") if vssd is not None else ""
+    startup_kib = (memory.get_int("VirtualQuantity") or 0) * 1024 if memory is not None else 0
     dom = DomainDef(
         name=cs.get_str("ElementName") or "",
         uuid=_uuid_text(cs.get_str("Name")),
         id=(cs.get_int("ProcessID") or -1) if state.active else -1,
         description="\n\n".join(n for n in notes if n) or None,
-        memory_kib=(memory.get_int("Limit") or 0) * 1024 if memory is not None else 0,
-        current_memory_kib=(memory.get_int("VirtualQuantity") or 0) * 1024 if memory else 0,
+        # hyperv_driver.c hypervDomainGetXMLDesc: the memory total and cur_balloon are both
+        # VirtualQuantity, max_memory is Limit (all MiB -> KiB).
+        memory_kib=startup_kib,
+        current_memory_kib=startup_kib,
+        max_memory_kib=(memory.get_int("Limit") or 0) * 1024 if memory is not None else 0,
         vcpus=(processor.get_int("VirtualQuantity") or 1) if processor is not None else 1,
         generation=2 if subtype.endswith(":2") else 1,
     )
@@ -271,7 +273,7 @@ def build_domain_def(
     kinds = {row_id(r): classify(namespace, r) for r in ordered}
     storage = _storage_controllers(ordered, kinds, dom)
     _disks(namespace, ordered, kinds, by_id, storage, dom, drive_numbers or {})
-    _nics(ordered, kinds, by_id, switch_names, dom)
+    _nics(ordered, kinds, by_id, dom)
     _serials(ordered, kinds, dom)
     return dom
 
@@ -374,12 +376,13 @@ def _nics(
     rows: list[CimInstance],
     kinds: Mapping[str | None, Kind],
     by_id: Mapping[str, CimInstance],
-    switch_names: Mapping[str, str],
     dom: DomainDef,
 ) -> None:
     # v2: the port (SEPSD) holds the MAC; an Ethernet connection (EPASD) whose Parent is the
     # port holds the switch in HostResource.  v1: the port's Connection is a Msvm_SwitchPort
-    # path whose SystemName is the switch.
+    # path whose SystemName is the switch.  The bridge is the switch's Name (its GUID), as
+    # hyperv_driver.c hypervDomainDefParseEthernetAdapter sets it; an adapter with no
+    # connection, or a disabled one (EnabledState 3), has no bridge.
     connections: dict[str, CimInstance] = {}
     for row in rows:
         if kinds[row_id(row)] == "nic_connection":
@@ -405,7 +408,7 @@ def _nics(
                 key = "SystemName" if "Port" in path.class_name else "Name"
                 guid = path.keys.get(key)
                 if guid:
-                    nic.bridge = switch_names.get(guid.lower(), guid)
+                    nic.bridge = guid
         dom.interfaces.append(nic)
 
 

@@ -57,7 +57,7 @@ from ._enums import (
 from ._image import ImageFormat, convert
 from ._jobs import check_result
 from ._keycodes import to_win32
-from ._paths import format_path, parse_path
+from ._paths import format_path
 from ._types import DomainInfo, SchedulerParameters, VcpuInfo
 
 if TYPE_CHECKING:
@@ -587,13 +587,12 @@ class Domain:
     async def definition(self) -> DomainDef:
         """The VM's libvirt definition as a :class:`DomainDef` (what :meth:`xml_desc` prints).
 
-        Round 1 fetches the computer system, its settings and the switch names concurrently;
-        round 2 fetches every settings row (see :meth:`_settings_rows`).  Pass-through disks
-        add one round for their drive numbers.
+        Round 1 fetches the computer system and its settings concurrently; round 2 fetches
+        every settings row (see :meth:`_settings_rows`).  Pass-through disks add one round for
+        their drive numbers.  NICs name their switch by GUID, as libvirt does, so no switch
+        query is needed.
         """
-        cs, vssd, switches = await self._conn.gather(
-            self._refresh(), self._vssd(), self._conn.switch_names()
-        )
+        cs, vssd = await self._conn.gather(self._refresh(), self._vssd())
         rows = await self._settings_rows(vssd.get_str("InstanceID") or "")
         proc = next((r for r in rows if r.class_name == "Msvm_ProcessorSettingData"), None)
         mem = next((r for r in rows if r.class_name == "Msvm_MemorySettingData"), None)
@@ -603,8 +602,6 @@ class Domain:
             )
         devices = [r for r in rows if r is not proc and r is not mem]
         drive_numbers = await self._drive_numbers(devices)
-        if self._needs_switch_refresh(devices, switches):
-            switches = await self._conn.switch_names(refresh=True)
         return build_domain_def(
             self._conn.namespace,
             cs=cs,
@@ -612,22 +609,8 @@ class Domain:
             processor=proc,
             memory=mem,
             rows=devices,
-            switch_names=switches,
             drive_numbers=drive_numbers,
         )
-
-    def _needs_switch_refresh(self, rows: list[CimInstance], switches: dict[str, str]) -> bool:
-        for row in rows:
-            if classify(self._conn.namespace, row) not in ("nic", "nic_connection"):
-                continue
-            for target in host_resource(row):
-                path = parse_path(target)
-                if path is None:
-                    continue
-                guid = path.keys.get("SystemName" if "Port" in path.class_name else "Name")
-                if guid and guid.lower() not in switches:
-                    return True
-        return False
 
     async def _drive_numbers(self, rows: list[CimInstance]) -> dict[str, str]:
         paths = []
@@ -1120,12 +1103,17 @@ async def _configure(dom: Domain, definition: DomainDef) -> None:
             InstanceID=proc.get_str("InstanceID") or "", VirtualQuantity=definition.vcpus
         )
     ]
-    if definition.memory_kib or definition.current_memory_kib:
+    # hyperv_driver.c hypervDomainDefineXML: Limit from <maxMemory>, VirtualQuantity from
+    # <currentMemory>.  Without <maxMemory> the limit is <memory> (libvirt leaves it alone;
+    # writing it keeps <memory> above <currentMemory> from being lost).
+    limit_kib = definition.max_memory_kib or definition.memory_kib
+    startup_kib = definition.current_memory_kib or definition.memory_kib
+    if limit_kib or startup_kib:
         mem_values: dict[str, object] = {"InstanceID": mem.get_str("InstanceID") or ""}
-        if definition.memory_kib:
-            mem_values["Limit"] = _mb_from_kib(definition.memory_kib)
-        if definition.current_memory_kib:
-            mem_values["VirtualQuantity"] = _mb_from_kib(definition.current_memory_kib)
+        if limit_kib:
+            mem_values["Limit"] = _mb_from_kib(limit_kib)
+        if startup_kib:
+            mem_values["VirtualQuantity"] = _mb_from_kib(startup_kib)
         settings.append(dom._conn._cls("Msvm_MemorySettingData").embed(**mem_values))
     await dom._modify_resources(settings)
     scsi_wanted = max(

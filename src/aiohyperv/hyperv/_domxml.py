@@ -1,16 +1,28 @@
 """libvirt domain XML and capabilities XML: the model, the writer and a hardened reader.
 
-The writer emits what ``virsh dumpxml`` prints for a Hyper-V guest (single-quoted attributes,
-two-space indentation), built from the settings classes libvirt's driver reads:
+The writer emits what libvirt's Hyper-V driver prints for ``virsh dumpxml`` (hyperv_driver.c
+``hypervDomainGetXMLDesc``, formatted by domain_conf.c ``virDomainDefFormatInternal``:
+single-quoted attributes, two-space indentation), field by field:
 
-* ``<memory>`` is the memory limit (``Msvm_MemorySettingData.Limit``), ``<currentMemory>`` the
-  startup/assigned memory (``VirtualQuantity``), both in KiB, as libvirt's driver maps them;
-* ``<os firmware='efi'>`` marks a generation 2 VM (``VirtualSystemSubType`` ``...:SubType:2``);
-* disks carry ``<source file=...>`` (or ``<source dev=...>`` for pass-through disks) and a
-  ``<target dev=...>`` computed like libvirt's ``virIndexToDiskName``;
-* network adapters are ``<interface type='bridge'>`` with the MAC and the virtual switch's name
-  as the bridge;
-* serial ports are ``<serial type='pipe'>`` with the named pipe as source.
+* ``<memory>`` and ``<currentMemory>`` are both ``Msvm_MemorySettingData.VirtualQuantity`` (libvirt
+  sets the memory total and ``cur_balloon`` from it); ``Limit`` is not printed (see
+  :func:`format_domain`; ``dominfo`` shows it as "Max memory");
+* ``<vcpu placement='static'>`` is the processor settings' VirtualQuantity;
+* ``<on_poweroff>``, ``<on_reboot>`` and ``<on_crash>`` are all ``destroy``: the driver leaves
+  the lifecycle actions at their zero value, VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY;
+* disks carry ``<source file=...>`` (``<source dev=...>`` with the host drive number for
+  pass-through disks), a ``<target dev=...>`` computed like ``virIndexToDiskName`` and a drive
+  ``<address>`` (``hypervDomainDefAppendDisk``; floppies get the all-zero address too);
+* network adapters are ``<interface type='bridge'>`` with the MAC and the virtual switch's
+  ``Name`` (its GUID) as the bridge; an adapter connected to no switch is left out
+  (``hypervDomainDefParseEthernetAdapter``);
+* COM ports are ``<serial type='pipe'>`` with the named pipe (``Connection[0]``) as
+  ``<source path=...>`` (``hypervDomainDefParseSerial``).
+
+Two additions libvirt's driver does not make, both valid domain XML: ``<os firmware='efi'>`` for
+a generation 2 VM and ``arch='x86_64'`` on ``<os><type>``.  One deliberate difference: a COM port
+with no pipe is ``<serial type='null'>`` where libvirt prints ``<source path='-1'/>``, a pipe
+named ``-1`` that a later define would create.
 
 The reader parses the same subset for ``define_xml`` and ``attach_device`` with a hardened lxml
 parser (no entities, no DTD, no network), and raises :class:`ConfigError` on anything it cannot use.
@@ -30,6 +42,8 @@ from aiohyperv._exceptions import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from ._types import NetworkInfo
+
 __all__ = [
     "CapabilitiesDef",
     "ControllerDef",
@@ -41,6 +55,7 @@ __all__ = [
     "disk_name",
     "format_capabilities",
     "format_domain",
+    "format_network",
     "parse_device",
     "parse_domain",
 ]
@@ -73,7 +88,11 @@ class ControllerDef:
 
 @dataclass(slots=True, kw_only=True)
 class InterfaceDef:
-    """One ``<interface type='bridge'>``: a synthetic NIC, its MAC and its switch."""
+    """One ``<interface type='bridge'>``: a synthetic NIC, its MAC and its switch.
+
+    ``bridge`` is the switch's ``Name`` (GUID) as read from Hyper-V, or the name or GUID a
+    definition gives; None for an adapter connected to no switch.
+    """
 
     mac: str | None = None
     bridge: str | None = None
@@ -81,7 +100,7 @@ class InterfaceDef:
 
 @dataclass(slots=True, kw_only=True)
 class SerialDef:
-    """One ``<serial type='pipe'>``: COM port ``port`` connected to a named pipe."""
+    """One ``<serial>``: COM port ``port``, connected to the named pipe ``path`` (or to nothing)."""
 
     port: int
     path: str | None = None
@@ -98,8 +117,10 @@ class DomainDef:
         name: the VM's ElementName.
         uuid: its GUID (Msvm_ComputerSystem.Name), lower-case; None in a new definition.
         id: ProcessID when running, else -1.
-        memory_kib: ``<memory>``, the limit (maximum) in KiB.
-        current_memory_kib: ``<currentMemory>``, the assigned/startup memory in KiB.
+        memory_kib: ``<memory>``: the startup memory (VirtualQuantity) in KiB.
+        current_memory_kib: ``<currentMemory>``: the same for a VM read from Hyper-V.
+        max_memory_kib: ``<maxMemory>``: the dynamic memory limit (``Limit``) in KiB; 0 when
+            not given.
         vcpus: number of virtual processors.
         generation: 1 (BIOS) or 2 (UEFI).
     """
@@ -110,6 +131,7 @@ class DomainDef:
     description: str | None = None
     memory_kib: int = 0
     current_memory_kib: int = 0
+    max_memory_kib: int = 0
     vcpus: int = 1
     generation: int = 1
     arch: str = "x86_64"
@@ -200,20 +222,30 @@ def _write_disk(w: _Writer, disk: DiskDef) -> None:
     if disk.source is not None:
         w.empty("source", ("file" if disk.source_type == "file" else "dev", disk.source))
     w.empty("target", ("dev", disk.target_dev), ("bus", disk.bus))
-    if disk.bus != "fdc":
-        w.empty(
-            "address",
-            ("type", "drive"),
-            ("controller", disk.controller),
-            ("bus", disk.bus_index),
-            ("target", 0),
-            ("unit", disk.unit),
-        )
+    # hyperv_driver.c hypervDomainDefParseVirtualExtent gives every disk a drive address,
+    # floppies included (all zero).
+    w.empty(
+        "address",
+        ("type", "drive"),
+        ("controller", disk.controller),
+        ("bus", disk.bus_index),
+        ("target", 0),
+        ("unit", disk.unit),
+    )
     w.end("disk")
 
 
 def format_domain(dom: DomainDef) -> str:
-    """The domain XML ``virsh dumpxml`` would print for ``dom``."""
+    """The domain XML ``virsh dumpxml`` prints for ``dom`` (see the module docstring).
+
+    ``max_memory_kib`` (Hyper-V's ``Limit``) is not written.  libvirt's driver stores it in
+    ``def->mem.max_memory``, and domain_conf.c ``virDomainDefFormatInternalSetRootName`` then
+    prints ``<maxMemory unit='KiB'>`` with no ``slots`` attribute (it adds ``slots`` only when
+    there are slots, and Hyper-V has none).  libvirt cannot read that element back: its schema
+    (``domaincommon.rng``) requires ``slots``, and its parser refuses a maximum without a slot
+    count ("both maximum memory size and memory slot count must be specified").  Leaving the
+    element out keeps the XML valid; ``define`` then takes the limit from ``<memory>``.
+    """
     w = _Writer()
     w.start("domain", ("type", "hyperv"), ("id", dom.id if dom.id >= 0 else None))
     w.leaf("name", dom.name)
@@ -222,14 +254,15 @@ def format_domain(dom: DomainDef) -> str:
     if dom.description:
         w.leaf("description", dom.description)
     w.leaf("memory", dom.memory_kib, ("unit", "KiB"))
-    w.leaf("currentMemory", dom.current_memory_kib, ("unit", "KiB"))
+    w.leaf("currentMemory", dom.current_memory_kib or dom.memory_kib, ("unit", "KiB"))
     w.leaf("vcpu", dom.vcpus, ("placement", "static"))
     w.start("os", ("firmware", "efi" if dom.generation == 2 else None))
     w.leaf("type", "hvm", ("arch", dom.arch))
     w.end("os")
     w.empty("clock", ("offset", "utc"))
+    # hypervDomainGetXMLDesc never sets the lifecycle actions: all keep the zero value, destroy.
     w.leaf("on_poweroff", "destroy")
-    w.leaf("on_reboot", "restart")
+    w.leaf("on_reboot", "destroy")
     w.leaf("on_crash", "destroy")
     w.start("devices")
     for disk in dom.disks:
@@ -237,20 +270,36 @@ def format_domain(dom: DomainDef) -> str:
     for ctrl in dom.controllers:
         w.empty("controller", ("type", ctrl.type), ("index", ctrl.index))
     for nic in dom.interfaces:
+        if nic.bridge is None:
+            continue  # hypervDomainDefParseEthernetAdapter: not connected, not listed
         w.start("interface", ("type", "bridge"))
         if nic.mac:
             w.empty("mac", ("address", nic.mac))
-        if nic.bridge is not None:
-            w.empty("source", ("bridge", nic.bridge))
+        w.empty("source", ("bridge", nic.bridge))
         w.end("interface")
     for serial in dom.serials:
-        w.start("serial", ("type", "pipe"))
-        if serial.path is not None:
+        w.start("serial", ("type", "pipe" if serial.path else "null"))
+        if serial.path:
             w.empty("source", ("path", serial.path))
         w.empty("target", ("port", serial.port))
         w.end("serial")
     w.end("devices")
     w.end("domain")
+    return w.result()
+
+
+def format_network(net: NetworkInfo) -> str:
+    """The network XML ``virsh net-dumpxml`` prints for a virtual switch.
+
+    hyperv_network_driver.c ``hypervNetworkGetXMLDesc`` fills only the name, the UUID (the
+    switch's Name) and forward type "none", which network_conf.c ``virNetworkDefFormatBuf``
+    leaves out: the document is the name and the UUID.
+    """
+    w = _Writer()
+    w.start("network")
+    w.leaf("name", net.name)
+    w.leaf("uuid", net.uuid)
+    w.end("network")
     return w.result()
 
 
@@ -459,20 +508,23 @@ def _parse_interface(elem: etree._Element) -> InterfaceDef:
     src = elem.find("source")
     bridge = src.get("bridge") if src is not None else None
     if not bridge:
-        raise ConfigError("an interface needs <source bridge='switch name'/>")
+        raise ConfigError("an interface needs <source bridge='switch name or GUID'/>")
     return InterfaceDef(mac=mac.lower().replace("-", ":") if mac else None, bridge=bridge)
 
 
 def _parse_serial(elem: etree._Element) -> SerialDef:
     stype = elem.get("type", "pipe")
-    if stype != "pipe":
-        raise ConfigError(f"unsupported serial type {stype!r}; Hyper-V COM ports are pipes")
+    if stype not in ("pipe", "null"):
+        raise ConfigError(
+            f"unsupported serial type {stype!r}; Hyper-V COM ports are pipes (or 'null')"
+        )
     target = elem.find("target")
     port = _int(target.get("port") if target is not None else None, "serial target port", minimum=1)
     if port > 2:
         raise ConfigError(f"serial port {port}: Hyper-V has COM 1 and COM 2")
     src = elem.find("source")
-    return SerialDef(port=port, path=src.get("path") if src is not None else None)
+    path = src.get("path") if src is not None and stype == "pipe" else None
+    return SerialDef(port=port, path=path or None)
 
 
 _DEVICE_PARSERS: dict[str, Callable[[etree._Element], DeviceDef]] = {
@@ -521,6 +573,7 @@ def parse_domain(text: str | bytes) -> DomainDef:
             raise ConfigError(f"invalid domain uuid {uuid_text.strip()!r}") from None
     memory = _memory_kib(root.find("memory"), "<memory>")
     current = _memory_kib(root.find("currentMemory"), "<currentMemory>")
+    maximum = _memory_kib(root.find("maxMemory"), "<maxMemory>")
     vcpu_elem = root.find("vcpu")
     vcpus = _int(vcpu_elem.text, "<vcpu>", minimum=1) if vcpu_elem is not None else 1
     os_elem = root.find("os")
@@ -542,6 +595,7 @@ def parse_domain(text: str | bytes) -> DomainDef:
         description=root.findtext("description"),
         memory_kib=memory,
         current_memory_kib=current or memory,
+        max_memory_kib=maximum,
         vcpus=vcpus,
         generation=generation,
         arch=arch,
