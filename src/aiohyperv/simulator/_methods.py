@@ -22,6 +22,7 @@ from aiohyperv.cim import EPR, CimDateTime, CimInstance, CimType, EmbeddedInstan
 from aiohyperv.simulator._host import VM, Resource, SimulatedHost, Transition, VMState
 from aiohyperv.simulator._instance import Instance, Ref, parse_object_path, to_cim
 from aiohyperv.simulator._providers import (
+    V1_STARTUP_ACTION,
     cs_ref,
     job_ref,
     materialize_resources,
@@ -444,9 +445,17 @@ def _apply_system_settings(host: SimulatedHost, vm: VM, settings: EmbeddedInstan
     action = settings.value("AutomaticStartupAction")
     if action is not None:
         try:
-            vm.autostart = int(str(action))
+            number = int(str(action))
         except ValueError:
             raise MethodFault("AutomaticStartupAction must be a number") from None
+        if settings.class_name.lower() == "msvm_virtualsystemglobalsettingdata":
+            # 2008 R2 numbers it 0 none, 1 restart if it was running, 2 always; the VM keeps
+            # the v2 value (2, 3, 4).
+            v2 = {v1: v2 for v2, v1 in V1_STARTUP_ACTION.items()}.get(number)
+            if v2 is None:
+                raise MethodFault("AutomaticStartupAction must be 0, 1 or 2")
+            number = v2
+        vm.autostart = number
 
 
 def _define_system(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PROCESSOR_CLASS_GUID",
+    "V1_STARTUP_ACTION",
     "find_instances",
     "instances_of",
     "materialize_resources",
@@ -899,6 +900,43 @@ def _displays(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
         )
 
 
+#: Hyper-V's v1 AutomaticStartupAction (0 none, 1 restart if it was running, 2 always) for the
+#: v2 value a VM keeps (2 none, 3 restart if it was running, 4 always).
+V1_STARTUP_ACTION = {2: 0, 3: 1, 4: 2}
+
+
+def _global_settings(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    """2008 R2's Msvm_VirtualSystemGlobalSettingData: the settings a snapshot does not change."""
+    root = "D:\\Hyper-V"
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        yield _inst(
+            host,
+            "Msvm_VirtualSystemGlobalSettingData",
+            {
+                "Caption": "Global Virtual Machine Settings",
+                "Description": "Global settings for the virtual machine",
+                "ElementName": machine.name,
+                "InstanceID": f"Microsoft:{machine.guid}\\Global",
+                "SystemName": machine.guid,
+                "SettingType": 32768,
+                "VirtualSystemType": 301,
+                "CreationTime": machine.created,
+                "ExternalDataRoot": root,
+                "SnapshotDataRoot": root,
+                "AutomaticStartupAction": V1_STARTUP_ACTION.get(machine.autostart, 1),
+                "AutomaticStartupActionDelay": timedelta(0),
+                "AutomaticShutdownAction": 1,
+                "AutomaticRecoveryAction": 1,
+                "ScopeOfResidence": "",
+                "DebugChannelId": 0,
+                "DebugPort": 0,
+                "DebugPortEnabled": 0,
+                "AllowFullSCSICommandSet": False,
+                "Version": machine.version or None,
+            },
+        )
+
+
 def _vsms(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
     if vm is not None:
         return
@@ -1490,7 +1528,11 @@ _PROVIDERS: dict[str, dict[str, Callable[[SimulatedHost, VM | None], Iterator[In
         "msvm_syntheticdisplaycontroller": _displays,
         "msvm_elementsettingdata": _element_setting_data,
     },
-    NAMESPACE_V1: {**_SHARED, "msvm_virtualswitch": _switches},
+    NAMESPACE_V1: {
+        **_SHARED,
+        "msvm_virtualswitch": _switches,
+        "msvm_virtualsystemglobalsettingdata": _global_settings,
+    },
     NAMESPACE_CIMV2: {
         "win32_operatingsystem": _os,
         "win32_computersystem": _win32_cs,
