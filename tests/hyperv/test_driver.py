@@ -341,6 +341,14 @@ async def test_vcpus_info(conn: HyperVConnection) -> None:
     assert all(v.state is VcpuState.OFFLINE and v.cpu_time == 0 for v in vcpus)
 
 
+async def test_running_vcpus_are_not_offline(conn: HyperVConnection) -> None:
+    # The hypervisor counter set has a '<VM name>:Hv VP <n>' row per vCPU of a running VM.
+    dom = await domain_in(conn, DomainState.RUNNING)
+    vcpus = await dom.get_vcpus()
+    assert len(vcpus) == await dom.get_vcpus_count() > 0
+    assert all(v.state is VcpuState.RUNNING for v in vcpus)
+
+
 # -- XML -----------------------------------------------------------------------------------------
 
 
