@@ -155,3 +155,17 @@ def test_switch_sends_max_iov_offloads() -> None:
     assert not [c for c in root if etree.QName(c).localname == "MaxChimneyOffloads"]
     (service,) = instances_of(host, host.namespace, "Msvm_VirtualEthernetSwitchManagementService")
     assert service.get("SystemName") == host.computer_name
+
+
+def test_disk_drive_setting_sends_no_host_resource() -> None:
+    # libvirt reads HostResource[0] of a drive setting whenever the element is present.
+    host = make_host("2019")
+    drives = [
+        i
+        for i in instances_of(host, host.namespace, "Msvm_ResourceAllocationSettingData")
+        if i.get("ResourceSubType") == "Microsoft:Hyper-V:Synthetic Disk Drive"
+    ]
+    assert drives
+    for drive in drives:
+        names = {etree.QName(c).localname for c in parse_instance(drive)}
+        assert "HostResource" not in names and "ResourceType" in names

@@ -694,7 +694,7 @@ def _vssd_of(host: SimulatedHost, vm: VM) -> Instance:
                 "CreationTime": vm.created,
                 "VirtualSystemType": 301,
                 "Notes": vm.notes,
-                "BIOSGUID": f"{{{vm.guid.lower()}}}",
+                "BIOSGUID": f"{{{_bios_guid(vm)}}}",  # its own GUID, not the VM's ID
                 "BIOSSerialNumber": serial,
                 "BaseBoardSerialNumber": serial,
                 "ChassisSerialNumber": serial,
