@@ -315,13 +315,8 @@ async def test_autostart(conn: HyperVConnection, host: SimulatedHost) -> None:
     dom = (await conn.list_domains())[0]
     await dom.set_autostart(True)
     await dom.set_autostart(False)
-    if host.os.v1:
-        # 2008 R2 keeps AutomaticStartupAction on Msvm_VirtualSystemGlobalSettingData, which
-        # the simulator does not serve; the driver falls back to the VSSD: 0 = none.
-        assert host.vms[dom.guid].autostart == 0
-        await dom.set_autostart(True)
-        assert host.vms[dom.guid].autostart == 2
-        return
+    # 2008 R2 keeps AutomaticStartupAction on Msvm_VirtualSystemGlobalSettingData (0 none,
+    # 2 always); the simulated VM keeps the v2 number either way (2 none, 4 always).
     assert not await dom.get_autostart()
     assert host.vms[dom.guid].autostart == 2
     await dom.set_autostart(True)
@@ -344,6 +339,14 @@ async def test_vcpus_info(conn: HyperVConnection) -> None:
     assert len(vcpus) == await dom.get_vcpus_count()
     assert [v.number for v in vcpus] == list(range(len(vcpus)))
     assert all(v.state is VcpuState.OFFLINE and v.cpu_time == 0 for v in vcpus)
+
+
+async def test_running_vcpus_are_not_offline(conn: HyperVConnection) -> None:
+    # The hypervisor counter set has a '<VM name>:Hv VP <n>' row per vCPU of a running VM.
+    dom = await domain_in(conn, DomainState.RUNNING)
+    vcpus = await dom.get_vcpus()
+    assert len(vcpus) == await dom.get_vcpus_count() > 0
+    assert all(v.state is VcpuState.RUNNING for v in vcpus)
 
 
 # -- XML -----------------------------------------------------------------------------------------

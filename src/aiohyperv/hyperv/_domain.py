@@ -375,7 +375,7 @@ class Domain:
                     "Msvm_VirtualSystemGlobalSettingData", f"SystemName = {_wql.quote(self._guid)}"
                 )
             )
-        except WSManFault as exc:  # a provider without the class: fall back to the VSSD
+        except WSManFault as exc:  # a provider without the class
             logger.debug("no Msvm_VirtualSystemGlobalSettingData on %s: %s", self._conn.host, exc)
             return None
         return rows[0] if rows else None
@@ -386,9 +386,8 @@ class Domain:
             vssd = await self._vssd()
             return vssd.get_int("AutomaticStartupAction") == AutomaticStartupAction.ALWAYS_STARTUP
         gsd = await self._global_settings()
-        if gsd is None:
-            vssd = await self._vssd()
-            return vssd.get_int("AutomaticStartupAction") == AutomaticStartupActionV1.ALWAYS_STARTUP
+        if gsd is None:  # 2008 R2 documents AutomaticStartupAction on the global settings only
+            return False
         return gsd.get_int("AutomaticStartupAction") == AutomaticStartupActionV1.ALWAYS_STARTUP
 
     async def set_autostart(self, autostart: bool) -> None:
@@ -408,15 +407,13 @@ class Domain:
             AutomaticStartupActionV1.ALWAYS_STARTUP if autostart else AutomaticStartupActionV1.NONE
         )
         gsd = await self._global_settings()
-        if gsd is not None:
-            emb = self._conn._cls("Msvm_VirtualSystemGlobalSettingData").embed(
-                InstanceID=gsd.get_str("InstanceID") or "", AutomaticStartupAction=int(action_v1)
-            )
-        else:
-            vssd = await self._vssd()
-            emb = self._conn._cls("Msvm_VirtualSystemSettingData").embed(
-                InstanceID=vssd.get_str("InstanceID") or "", AutomaticStartupAction=int(action_v1)
-            )
+        if gsd is None:
+            # Microsoft's 2008 R2 Msvm_VirtualSystemSettingData has no AutomaticStartupAction:
+            # without the global settings there is nothing to set it on.
+            raise self._invalid("the host serves no Msvm_VirtualSystemGlobalSettingData")
+        emb = self._conn._cls("Msvm_VirtualSystemGlobalSettingData").embed(
+            InstanceID=gsd.get_str("InstanceID") or "", AutomaticStartupAction=int(action_v1)
+        )
         await self._conn.invoke_vsms(
             "ModifyVirtualSystem", {"ComputerSystem": self._cs_epr(), "SystemSettingData": emb}
         )

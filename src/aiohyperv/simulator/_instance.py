@@ -270,7 +270,7 @@ def _raw(value: Value) -> RawValue:
 
 
 def to_cim(inst: Instance, *, only: frozenset[str] | None = None) -> CimInstance:
-    """The ``cim.CimInstance`` to serialize: every property in class order, NULLs included.
+    """The ``cim.CimInstance`` to serialize: every property in class order, NULL scalars included.
 
     ``uint8[]`` arrays are written as one base64 text, the way WinRM writes byte arrays (libvirt
     base64-decodes ``ImageData``).  ``only`` (lower-cased names) limits a WQL projection.
@@ -283,10 +283,11 @@ def to_cim(inst: Instance, *, only: frozenset[str] | None = None) -> CimInstance
     for prop in plan.props:
         name = prop.name
         value = source.get(name)
-        if value is None:
-            values[name] = None
+        if value is None or (isinstance(value, list) and not value):
+            if not prop.array:  # a NULL array is left out, as Windows does (HYPERV-WMI 5)
+                values[name] = None
         elif isinstance(value, list):
-            values[name] = [_raw(v) for v in value] if value else None
+            values[name] = [_raw(v) for v in value]
         elif prop.array and isinstance(value, bytes | bytearray):
             values[name] = base64.b64encode(bytes(value)).decode("ascii")
         else:
@@ -311,14 +312,16 @@ def to_xml(inst: Instance, *, only: frozenset[str] | None = None) -> str:
         if kind is str:
             append(f"{open_tag}{_esc(value)}{close_tag}" if value else empty)  # type: ignore[arg-type]
         elif value is None:
-            append(nil)
+            if not array:  # a NULL array is left out, as Windows does
+                append(nil)
         elif kind is bool:
             append(f"{open_tag}{'true' if value else 'false'}{close_tag}")
         elif kind is int:
             append(f"{open_tag}{value}{close_tag}")
         elif kind is list:
             if not value:
-                append(nil)
+                if not array:
+                    append(nil)
                 continue
             for item in value:  # type: ignore[attr-defined]  # checked: a list
                 if item.__class__ is str:

@@ -22,6 +22,7 @@ from aiohyperv.cim import EPR, CimDateTime, CimInstance, CimType, EmbeddedInstan
 from aiohyperv.simulator._host import VM, Resource, SimulatedHost, Transition, VMState
 from aiohyperv.simulator._instance import Instance, Ref, parse_object_path, to_cim
 from aiohyperv.simulator._providers import (
+    V1_STARTUP_ACTION,
     cs_ref,
     job_ref,
     materialize_resources,
@@ -444,9 +445,17 @@ def _apply_system_settings(host: SimulatedHost, vm: VM, settings: EmbeddedInstan
     action = settings.value("AutomaticStartupAction")
     if action is not None:
         try:
-            vm.autostart = int(str(action))
+            number = int(str(action))
         except ValueError:
             raise MethodFault("AutomaticStartupAction must be a number") from None
+        if settings.class_name.lower() == "msvm_virtualsystemglobalsettingdata":
+            # 2008 R2 numbers it 0 none, 1 restart if it was running, 2 always; the VM keeps
+            # the v2 value (2, 3, 4).
+            v2 = {v1: v2 for v2, v1 in V1_STARTUP_ACTION.items()}.get(number)
+            if v2 is None:
+                raise MethodFault("AutomaticStartupAction must be 0, 1 or 2")
+            number = v2
+        vm.autostart = number
 
 
 def _define_system(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:
@@ -545,9 +554,22 @@ def _resource_class(host: SimulatedHost, class_name: str) -> ClassDef | None:
     return cls
 
 
+#: ResourceType of a disk image (CIM "Logical Disk").
+_LOGICAL_DISK = 31
+
+
 def _add_resource(host: SimulatedHost, vm: VM, emb: EmbeddedInstance) -> Ref:
     cls = _resource_class(host, emb.class_name)
     assert cls is not None
+    if not host.os.v1 and cls.name == "Msvm_ResourceAllocationSettingData":
+        # Hyper-V stores a disk image as Msvm_StorageAllocationSettingData whatever class the
+        # caller embedded it as, and later finds it only as that class (libvirt looks for
+        # attached images there).
+        rtype = emb.value("ResourceType")
+        if isinstance(rtype, str | int) and str(rtype).strip() == str(_LOGICAL_DISK):
+            storage = _resource_class(host, "Msvm_StorageAllocationSettingData")
+            assert storage is not None
+            cls = storage
     values: dict[str, object] = {
         p.name: _typed(value, cls, name)
         for name, (_t, value) in emb.properties.items()
@@ -619,14 +641,23 @@ def _modify_resource_settings(host: SimulatedHost, target: Instance, args: _Args
             if (p := cls.prop(name)) is not None and p.name != "InstanceID"
         }
         quantity = updates.get("VirtualQuantity")
+        changed = quantity is not None and quantity != res.values.get("VirtualQuantity")
+        state = host.enabled_state(vm)
         if res.class_name == "Msvm_ProcessorSettingData" and quantity is not None:
             if not isinstance(quantity, int) or not 1 <= quantity <= host.os.max_vcpus:
                 return MethodResult(INVALID_PARAMETER)
-            if quantity != res.values.get("VirtualQuantity") and host.enabled_state(vm) != S.OFF:
+            # vCPUs cannot be hot-added or removed: only an Off VM takes a new count.
+            if changed and state != S.OFF:
                 return MethodResult(INVALID_STATE)
         if res.class_name == "Msvm_MemorySettingData" and quantity is not None:
             if not isinstance(quantity, int) or quantity < 32 or quantity % 2:
                 return MethodResult(INVALID_PARAMETER)
+            # A saved VM's memory image and device state were written for its configured
+            # memory and processors, so Hyper-V changes neither until the saved state is
+            # resumed or deleted: memory follows the vCPU rule there (a running VM may still
+            # resize its memory, as Windows Server 2016 and later allow).
+            if changed and state in _SAVED_STATES:
+                return MethodResult(INVALID_STATE)
         changes.append((vm, res, updates))
     job = host.start_job(
         caption="Modifying resources",
@@ -647,6 +678,9 @@ def _modify_resource_settings(host: SimulatedHost, target: Instance, args: _Args
             )
     outputs = {} if v1 else {"ResultingResourceSettings": results}
     return _job_result(host, job_ref(host, job), **outputs)
+
+
+_SAVED_STATES = frozenset({S.SAVED, S.SAVING, S.V1_SUSPENDED})
 
 
 def _remove_resource_settings(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:

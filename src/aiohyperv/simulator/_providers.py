@@ -18,7 +18,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiohyperv.simulator._host import VM, Job, Resource, SimulatedHost, VMState, rng_guid
-from aiohyperv.simulator._instance import Instance, Ref, escape_path_value, format_key
+from aiohyperv.simulator._instance import (
+    Instance,
+    Ref,
+    escape_path_value,
+    format_key,
+    parse_object_path,
+)
 from aiohyperv.simulator._schema import SCHEMAS, ClassDef
 from aiohyperv.simulator._thumbnail import render_thumbnail
 from aiohyperv.wsman._ns import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2
@@ -28,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PROCESSOR_CLASS_GUID",
+    "V1_STARTUP_ACTION",
     "find_instances",
     "instances_of",
     "materialize_resources",
@@ -687,7 +694,7 @@ def _vssd_of(host: SimulatedHost, vm: VM) -> Instance:
                 "CreationTime": vm.created,
                 "VirtualSystemType": 301,
                 "Notes": vm.notes,
-                "BIOSGUID": f"{{{vm.guid.lower()}}}",
+                "BIOSGUID": f"{{{_bios_guid(vm)}}}",  # its own GUID, not the VM's ID
                 "BIOSSerialNumber": serial,
                 "BaseBoardSerialNumber": serial,
                 "ChassisSerialNumber": serial,
@@ -880,22 +887,188 @@ def _keyboards(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
         )
 
 
-def _displays(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+# Device suffixes of the display devices in their DeviceIDs (``Microsoft:<VM>\\<suffix>``).
+_SYNTHETIC_DISPLAY = "5353-SyntheticDisplay"
+_S3_DISPLAY = "5353-S3Display"
+_VIDEO_HEAD = "Head\\0"
+
+
+def _display_of(host: SimulatedHost, vm: VM) -> Instance:
+    """The VM's display controller: the emulated S3 one for generation 1 (the BIOS boots on
+    it), the synthetic one for generation 2; values as Microsoft's class pages give them."""
+    s3 = vm.generation == 1
+    running = host.enabled_state(vm) == VMState.RUNNING
+    return _device(
+        host,
+        vm,
+        "Msvm_S3DisplayController" if s3 else "Msvm_SyntheticDisplayController",
+        _S3_DISPLAY if s3 else _SYNTHETIC_DISPLAY,
+        Caption="Display Controller",
+        Description=(
+            "Microsoft Emulated Display Controller"
+            if s3
+            else "Microsoft Synthetic Display Controller"
+        ),
+        ElementName="Display Controller",
+        Name="Display Controller",
+        OperationalStatus=_OPERATIONAL_OK,
+        StatusDescriptions=["OK"],
+        Availability=6,
+        AdditionalAvailability=[6],
+        TimeOfLastReset=vm.changed if running else None,
+        ProtocolSupported=1,
+        MaxNumberControlled=1,
+        ProtocolDescription="Video",
+        VideoProcessor="Virtual S3 Video Processor" if s3 else "Synthetic Video Processor",
+        VideoMemoryType=2,
+        NumberOfVideoPages=32768 if s3 else 1024,
+        MaxMemorySupported=134217728 if s3 else 4194304,
+        AcceleratorCapabilities=[2],
+        CapabilityDescriptions=["Graphics Accelerator"],
+        VideoArchitecture=2,
+    )
+
+
+def _displays(*, s3: bool) -> Callable[[SimulatedHost, VM | None], Iterator[Instance]]:
+    def provider(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+        for machine in [vm] if vm is not None else list(host.all_vms()):
+            if (machine.generation == 1) == s3:
+                yield _display_of(host, machine)
+
+    return provider
+
+
+def _video_head_of(host: SimulatedHost, vm: VM) -> Instance:
+    running = host.enabled_state(vm) == VMState.RUNNING
+    width, height = (1024, 768) if running else (640, 480)
+    return _device(
+        host,
+        vm,
+        "Msvm_VideoHead",
+        _VIDEO_HEAD,
+        Caption="Video Head",
+        Description="Microsoft Virtual Video Head",
+        ElementName="Video Head",
+        Name="Video Head",
+        EnabledState=2,
+        OperationalStatus=_OPERATIONAL_OK,
+        StatusDescriptions=["OK"],
+        Availability=6,
+        AdditionalAvailability=[6],
+        LocationIndicator=4,
+        CurrentBitsPerPixel=32,
+        CurrentHorizontalResolution=width,
+        CurrentVerticalResolution=height,
+        MaxRefreshRate=60,
+        MinRefreshRate=60,
+        CurrentRefreshRate=60,
+        CurrentScanMode=3,
+        CurrentNumberOfColors=2**32,
+        CurrentNumberOfRows=0,
+        CurrentNumberOfColumns=0,
+    )
+
+
+def _video_heads(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
     for machine in [vm] if vm is not None else list(host.all_vms()):
-        yield _device(
+        yield _video_head_of(host, machine)
+
+
+def _disk_drives_of(host: SimulatedHost, vm: VM) -> list[Instance]:
+    """One Msvm_DiskDrive per drive that has a virtual hard disk attached: the drive's setting
+    (the image's ``Parent``) names it, and its DeviceID is that setting's InstanceID."""
+    resources = vm_resources(host, vm)
+    by_id = {res.instance_id.casefold(): res for res in resources}
+    drives: list[Instance] = []
+    for res in resources:
+        subtype = res.values.get("ResourceSubType")
+        parent = res.values.get("Parent")
+        if not (isinstance(subtype, str) and subtype.endswith("Virtual Hard Disk")):
+            continue
+        if not isinstance(parent, str):
+            continue
+        try:
+            parent_id = parse_object_path(parent, host.namespace).key_map().get("instanceid", "")
+        except ValueError:
+            continue
+        drive = by_id.get(parent_id.casefold())
+        if drive is None:
+            continue
+        name = drive.values.get("ElementName") or "Hard Drive"
+        drives.append(
+            _device(
+                host,
+                vm,
+                "Msvm_DiskDrive",
+                drive.instance_id.split("\\", 1)[-1],
+                DeviceID=drive.instance_id,
+                Caption=name,
+                Description="Microsoft Virtual Disk Drive",
+                ElementName=name,
+                Name=name,
+                AdditionalAvailability=[6],
+                Capabilities=[3, 4],
+                CapabilityDescriptions=["Random Access", "Supports Writing"],
+                ErrorMethodology="None",
+                CompressionMethod="Not Compressed",
+                NumberOfMediaSupported=1,
+                MaxMediaSize=2000000000,
+                DefaultBlockSize=512,
+                MinBlockSize=512,
+                NeedsCleaning=False,
+                MediaIsLocked=True,
+                Security=3,
+                MaxAccessTime=0,
+                LoadTime=0,
+                UnloadTime=0,
+                MountCount=0,
+                TotalMountTime=0,
+                MaxUnitsBeforeCleaning=0xFFFFFFFFFFFFFFFF,
+                UnitsUsed=0,
+            )
+        )
+    return drives
+
+
+def _disk_drives(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        yield from _disk_drives_of(host, machine)
+
+
+#: Hyper-V's v1 AutomaticStartupAction (0 none, 1 restart if it was running, 2 always) for the
+#: v2 value a VM keeps (2 none, 3 restart if it was running, 4 always).
+V1_STARTUP_ACTION = {2: 0, 3: 1, 4: 2}
+
+
+def _global_settings(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    """2008 R2's Msvm_VirtualSystemGlobalSettingData: the settings a snapshot does not change."""
+    root = "D:\\Hyper-V"
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        yield _inst(
             host,
-            machine,
-            "Msvm_SyntheticDisplayController",
-            "5353-SyntheticDisplay",
-            Caption="Synthetic Display Controller",
-            Description="Microsoft Synthetic Display Controller",
-            ElementName="Synthetic Display Controller",
-            CurrentHorizontalResolution=1024,
-            CurrentVerticalResolution=768,
-            MaximumHorizontalResolution=1920,
-            MaximumVerticalResolution=1200,
-            VideoMode=2,
-            ResolutionType=2,
+            "Msvm_VirtualSystemGlobalSettingData",
+            {
+                "Caption": "Global Virtual Machine Settings",
+                "Description": "Global settings for the virtual machine",
+                "ElementName": machine.name,
+                "InstanceID": f"Microsoft:{machine.guid}\\Global",
+                "SystemName": machine.guid,
+                "SettingType": 32768,
+                "VirtualSystemType": 301,
+                "CreationTime": machine.created,
+                "ExternalDataRoot": root,
+                "SnapshotDataRoot": root,
+                "AutomaticStartupAction": V1_STARTUP_ACTION.get(machine.autostart, 1),
+                "AutomaticStartupActionDelay": timedelta(0),
+                "AutomaticShutdownAction": 1,
+                "AutomaticRecoveryAction": 1,
+                "ScopeOfResidence": "",
+                "DebugChannelId": 0,
+                "DebugPort": 0,
+                "DebugPortEnabled": 0,
+                "AllowFullSCSICommandSet": False,
+                "Version": machine.version or None,
+            },
         )
 
 
@@ -948,11 +1121,40 @@ def _switches(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
                 "RequestedState": 12,
                 "EnabledDefault": 2,
                 "MaxVMQOffloads": 4096,
-                "MaxChimneyOffloads": 0,
+                "MaxChimneyOffloads": 0,  # v1 only (the schema drops what a class lacks)
+                "MaxIOVOffloads": 0,  # v2 only: no SR-IOV capable adapter
                 "ScopeOfResidence": "",
                 "NumLearnableAddresses": 4096,
             },
         )
+
+
+def _switch_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    yield _inst(
+        host,
+        "Msvm_VirtualEthernetSwitchManagementService",
+        {
+            "InstanceID": "Microsoft:VirtualEthernetSwitchManagementService",
+            "Caption": "Hyper-V Virtual Switch Management Service",
+            "Description": "Service for managing virtual Ethernet switches.",
+            "ElementName": "Hyper-V Virtual Switch Management Service",
+            "Name": "nvspwmi",
+            "CreationClassName": "Msvm_VirtualEthernetSwitchManagementService",
+            "SystemCreationClassName": "Msvm_ComputerSystem",
+            "SystemName": host.computer_name,
+            "InstallDate": host.installed,
+            "OperationalStatus": _OPERATIONAL_OK,
+            "HealthState": 5,
+            "EnabledState": 2,
+            "RequestedState": 12,
+            "EnabledDefault": 2,
+            "StartMode": "Automatic",
+            "Started": True,
+            "Status": "OK",
+        },
+    )
 
 
 _JOB_STATUS = {
@@ -1055,28 +1257,24 @@ def _vssd_components(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
             )
 
 
-_DEVICES_V2 = (
-    ("Msvm_ShutdownComponent", SHUTDOWN_IC_GUID),
-    ("Msvm_HeartbeatComponent", HEARTBEAT_IC_GUID),
-    ("Msvm_Keyboard", "Keyboard"),
-    ("Msvm_SyntheticDisplayController", "5353-SyntheticDisplay"),
-)
+def _vm_devices(host: SimulatedHost, vm: VM) -> Iterator[Instance]:
+    """The VM's logical devices (what Msvm_SystemDevice ties to it)."""
+    yield from _shutdown_components(host, vm)
+    yield from _heartbeat_components(host, vm)
+    yield from _keyboards(host, vm)
+    if not host.os.v1:
+        yield _display_of(host, vm)
+    yield _video_head_of(host, vm)
+    yield from _disk_drives_of(host, vm)
 
 
 def _system_devices(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
-    devices = _DEVICES_V2[:3] if host.os.v1 else _DEVICES_V2
     for machine in [vm] if vm is not None else list(host.all_vms()):
         group = cs_ref(host, machine.guid)
-        for class_name, suffix in devices:
-            part = _ref(
-                host,
-                class_name,
-                CreationClassName=class_name,
-                DeviceID=f"Microsoft:{machine.guid}\\{suffix}",
-                SystemCreationClassName="Msvm_ComputerSystem",
-                SystemName=machine.guid,
+        for device in _vm_devices(host, machine):
+            yield _assoc(
+                host, "Msvm_SystemDevice", GroupComponent=group, PartComponent=device.ref()
             )
-            yield _assoc(host, "Msvm_SystemDevice", GroupComponent=group, PartComponent=part)
 
 
 def _hosted_dependencies(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
@@ -1455,6 +1653,89 @@ def _win32_cs_processor(host: SimulatedHost, vm: VM | None) -> Iterator[Instance
         yield Instance(cls, {"GroupComponent": group, "PartComponent": _processor_ref(host, index)})
 
 
+def _data_files(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    """The host's ``vmms.exe``, which virt-who reads the Hyper-V version from
+    (``SELECT * FROM CIM_Datafile WHERE Path = '\\\\windows\\\\system32\\\\' AND
+    FileName = 'vmms'``).  Windows reports drive and path in lower case."""
+    if vm is not None:
+        return
+    yield Instance(
+        _cls(NAMESPACE_CIMV2, "CIM_DataFile"),
+        {
+            "AccessMask": 1179817,
+            "Archive": True,
+            "Caption": "c:\\windows\\system32\\vmms.exe",
+            "Compressed": False,
+            "CreationClassName": "CIM_LogicalFile",
+            "CreationDate": host.installed,
+            "CSCreationClassName": "Win32_ComputerSystem",
+            "CSName": host.computer_name,
+            "Description": "c:\\windows\\system32\\vmms.exe",
+            "Drive": "c:",
+            "EightDotThreeFileName": "c:\\windows\\system32\\vmms.exe",
+            "Encrypted": False,
+            "Extension": "exe",
+            "FileName": "vmms",
+            "FileSize": 2371584,
+            "FileType": "Application",
+            "FSCreationClassName": "Win32_FileSystem",
+            "FSName": "NTFS",
+            "Hidden": False,
+            "InstallDate": host.installed,
+            "InUseCount": None,
+            "LastAccessed": host.last_boot,
+            "LastModified": host.installed,
+            "Manufacturer": "Microsoft Corporation",
+            "Name": "c:\\windows\\system32\\vmms.exe",
+            "Path": "\\windows\\system32\\",
+            "Readable": True,
+            "System": False,
+            "Version": f"{host.os.version}.1",
+            "Writeable": True,
+        },
+    )
+
+
+#: The counters' clock: 100 ns ticks (``Frequency_PerfTime`` of the hypervisor counter set).
+_PERF_FREQUENCY = 10_000_000
+
+
+def _vp_counters(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    """Hyper-V Hypervisor Virtual Processor counters: a row per vCPU of each VM that has a
+    partition (running or paused), named ``<VM name>:Hv VP <n>`` (libvirt's ``vcpuinfo``
+    selects ``WHERE Name = '<dom>:Hv VP <n>'`` and reads PercentTotalRunTime)."""
+    cls = _cls(NAMESPACE_CIMV2, "Win32_PerfRawData_HvStats_HyperVHypervisorVirtualProcessor")
+    ticks = int(host.now() * _PERF_FREQUENCY)
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        if not machine.is_on:
+            continue
+        ran = host.on_time_ms(machine) * (_PERF_FREQUENCY // 1000)
+        count = _resource_value(host, machine, "Msvm_ProcessorSettingData", "VirtualQuantity")
+        for n in range(count):
+            guest = ran // (n + 3)
+            hypervisor = ran // (10 * (n + 3))
+            yield Instance(
+                cls,
+                {
+                    "Name": f"{machine.name}:Hv VP {n}",
+                    "Frequency_PerfTime": _PERF_FREQUENCY,
+                    "Frequency_Sys100NS": _PERF_FREQUENCY,
+                    "Frequency_Object": 0,
+                    "Timestamp_PerfTime": ticks,
+                    "Timestamp_Sys100NS": ticks,
+                    "Timestamp_Object": 0,
+                    "PercentGuestRunTime": guest,
+                    "PercentGuestRunTime_Base": ticks,
+                    "PercentHypervisorRunTime": hypervisor,
+                    "PercentHypervisorRunTime_Base": ticks,
+                    "PercentRemoteRunTime": 0,
+                    "PercentRemoteRunTime_Base": ticks,
+                    "PercentTotalRunTime": guest + hypervisor,
+                    "PercentTotalRunTime_Base": ticks,
+                },
+            )
+
+
 # --- registry and lookups -------------------------------------------------------------------------
 _SHARED: dict[str, Callable[[SimulatedHost, VM | None], Iterator[Instance]]] = {
     "msvm_computersystem": _computer_systems,
@@ -1462,6 +1743,8 @@ _SHARED: dict[str, Callable[[SimulatedHost, VM | None], Iterator[Instance]]] = {
     "msvm_shutdowncomponent": _shutdown_components,
     "msvm_heartbeatcomponent": _heartbeat_components,
     "msvm_keyboard": _keyboards,
+    "msvm_videohead": _video_heads,
+    "msvm_diskdrive": _disk_drives,
     "msvm_virtualsystemmanagementservice": _vsms,
     "msvm_concretejob": _jobs,
     "msvm_settingsdefinestate": _settings_define_state,
@@ -1487,16 +1770,30 @@ _PROVIDERS: dict[str, dict[str, Callable[[SimulatedHost, VM | None], Iterator[In
     NAMESPACE_V2: {
         **_SHARED,
         "msvm_virtualethernetswitch": _switches,
-        "msvm_syntheticdisplaycontroller": _displays,
+        "msvm_syntheticdisplaycontroller": _displays(s3=False),
+        "msvm_s3displaycontroller": _displays(s3=True),
+        "msvm_virtualethernetswitchmanagementservice": _switch_service,
+        "msvm_emulatedethernetportsettingdata": _resource_provider(
+            "Msvm_EmulatedEthernetPortSettingData"
+        ),
         "msvm_elementsettingdata": _element_setting_data,
     },
-    NAMESPACE_V1: {**_SHARED, "msvm_virtualswitch": _switches},
+    NAMESPACE_V1: {
+        **_SHARED,
+        "msvm_virtualswitch": _switches,
+        "msvm_virtualsystemglobalsettingdata": _global_settings,
+        "msvm_emulatedethernetportsettingdata": _resource_provider(
+            "Msvm_EmulatedEthernetPortSettingData"
+        ),
+    },
     NAMESPACE_CIMV2: {
         "win32_operatingsystem": _os,
         "win32_computersystem": _win32_cs,
         "win32_computersystemproduct": _win32_product,
         "win32_processor": _win32_processors,
         "win32_computersystemprocessor": _win32_cs_processor,
+        "cim_datafile": _data_files,
+        "win32_perfrawdata_hvstats_hypervhypervisorvirtualprocessor": _vp_counters,
     },
 }
 
