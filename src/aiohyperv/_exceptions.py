@@ -4,8 +4,8 @@
 
     HyperVError
     ├── ConfigError(HyperVError, ValueError)
-│   └── CredentialsError         no credentials could be found for a host
-├── InvalidVersion(HyperVError, ValueError)
+    │   └── CredentialsError             no credentials could be found for a host
+    ├── InvalidVersion(HyperVError, ValueError)
     ├── TransportError
     │   ├── ConnectError(TransportError, OSError)
     │   ├── TransportTimeout(TransportError, TimeoutError)
@@ -13,18 +13,24 @@
     │   │   └── AuthenticationError      .auth_method
     │   └── ProtocolError                malformed or unexpected XML
     ├── WSManFault                       .code .subcode .reason .machine .provider_fault ...
-    │   ├── AccessDenied
-    │   ├── InvalidSelectors
-    │   ├── InvalidParameter
-    │   ├── OperationTimedOut            the server said "nothing yet" (w:TimedOut)
-    │   ├── InvalidEnumerationContext
-    │   ├── CannotProcessFilter
-    │   ├── InternalError
-    │   └── ...                          looked up in FAULT_CLASSES by WSManFaultCode
+    │   ├── one class per DSP0226 subcode, looked up in SUBCODE_CLASSES:
+    │   │   AccessDenied, ActionNotSupported, AlreadyExists, CannotProcessFilter,
+    │   │   EncodingLimit, EndpointUnavailable, FilterDialectRequestedUnavailable,
+    │   │   FilteringNotSupported, FragmentDialectNotSupported, InternalError,
+    │   │   InvalidEnumerationContext, InvalidExpirationTime, InvalidMessageInformationHeader,
+    │   │   InvalidOptions, InvalidParameter, InvalidRepresentation, InvalidSelectors,
+    │   │   MessageInformationHeaderRequired, OperationTimedOut (w:TimedOut),
+    │   │   SchemaValidationError, UnsupportedExpirationType, UnsupportedFeature
+    │   ├── DestinationUnreachable(WSManFault, NotFound)   Get of a missing instance
+    │   └── ConcurrencyLimit             the host is too busy: retry later
+    │       ├── ConcurrencyExceeded      w:Concurrency
+    │       ├── QuotaLimit               w:QuotaLimit
+    │       └── OperationQuotaExceeded(ConcurrencyLimit, InternalError)
     ├── CimMethodError                   .method .return_value
     │   └── JobFailed                    .job_state .error_code .error_description
     ├── NotFound(HyperVError, LookupError)
-    │   └── VMNotFound
+    │   ├── VMNotFound
+    │   └── DestinationUnreachable
     └── InvalidOperation                 refused before or after asking the host
         └── ReadOnlyError                a read-only connection refused a change
 
@@ -43,31 +49,47 @@ __all__ = [
     "FAULT_CLASSES",
     "SUBCODE_CLASSES",
     "AccessDenied",
+    "ActionNotSupported",
     "AlreadyExists",
     "AuthenticationError",
     "CannotProcessFilter",
     "CimMethodError",
+    "ConcurrencyExceeded",
     "ConcurrencyLimit",
     "ConfigError",
     "ConnectError",
     "CredentialsError",
+    "DestinationUnreachable",
     "EncodingLimit",
+    "EndpointUnavailable",
+    "FilterDialectRequestedUnavailable",
+    "FilteringNotSupported",
+    "FragmentDialectNotSupported",
     "HTTPStatusError",
     "HyperVError",
     "InternalError",
     "InvalidEnumerationContext",
+    "InvalidExpirationTime",
+    "InvalidMessageInformationHeader",
     "InvalidOperation",
+    "InvalidOptions",
     "InvalidParameter",
+    "InvalidRepresentation",
     "InvalidSelectors",
     "InvalidVersion",
     "JobFailed",
+    "MessageInformationHeaderRequired",
     "NotFound",
+    "OperationQuotaExceeded",
     "OperationTimedOut",
     "ProtocolError",
+    "QuotaLimit",
     "ReadOnlyError",
     "SchemaValidationError",
     "TransportError",
     "TransportTimeout",
+    "UnsupportedExpirationType",
+    "UnsupportedFeature",
     "VMNotFound",
     "WSManFault",
     "WSManFaultCode",
@@ -174,23 +196,67 @@ class ProtocolError(TransportError):
     """
 
 
-class WSManFaultCode(IntEnum):
-    """Numeric codes Windows puts in ``f:WSManFault/@Code`` (HRESULTs and Win32 errors)."""
+class NotFound(HyperVError, LookupError):
+    """Raised when a lookup finds nothing."""
 
-    ACCESS_DENIED = 5
-    INVALID_PARAMETER = 87
-    OPERATION_TIMEOUT = 2150858793  # 0x80338029
-    INVALID_SELECTORS = 2150858843  # 0x8033805B
-    SCHEMA_VALIDATION = 2150858817  # 0x80338041
-    NOT_SINGLETON = 2150859002  # 0x803380FA
-    INVALID_ENUMERATION_CONTEXT = 2150858767  # 0x8033800F
+
+class VMNotFound(NotFound):
+    """Raised by domain lookups (by name, UUID or ID) that match no virtual machine."""
+
+
+class WSManFaultCode(IntEnum):
+    """Numeric codes Windows puts in ``f:WSManFault/@Code`` (HRESULTs and Win32 errors).
+
+    The ``0x8033xxxx`` values and names are ``ERROR_WSMAN_*`` from the Windows SDK's
+    ``wsmerror.h``; the ``0x8004xxxx`` ones are WMI's ``WBEM_E_*`` (``wbemcli.h``).
+    """
+
+    ACCESS_DENIED = 5  # Win32 ERROR_ACCESS_DENIED
+    INVALID_PARAMETER = 87  # Win32 ERROR_INVALID_PARAMETER
+    # Get of an instance that does not exist: a:DestinationUnreachable with faultDetail
+    # InvalidResourceURI (DSP0226), this code (wsmerror.h).
+    RESOURCE_NOT_FOUND = 2150858752  # 0x80338000
+    # A bad SOAP header, e.g. OperationTimeout PT-1S (a:InvalidMessageInformationHeader;
+    # tests/data/wsman-samples/real/pypsrp/fault_addressing_invalid_header_timeout.xml).
+    INVALID_MESSAGE_INFORMATION_HEADER = 2150858767  # 0x8033800F
+    MESSAGE_INFORMATION_HEADER_REQUIRED = 2150858769  # 0x80338011
+    DESTINATION_UNREACHABLE = 2150858770  # 0x80338012
+    ACTION_NOT_SUPPORTED = 2150858771  # 0x80338013
+    ENDPOINT_UNAVAILABLE = 2150858772  # 0x80338014
+    INVALID_REPRESENTATION = 2150858773  # 0x80338015
+    ENUMERATE_INVALID_EXPIRATION_TIME = 2150858774  # 0x80338016
+    ENUMERATE_UNSUPPORTED_EXPIRATION_TIME = 2150858775  # 0x80338017
+    FILTERING_NOT_SUPPORTED = 2150858776  # 0x80338018
+    FILTER_DIALECT_REQUESTED_UNAVAILABLE = 2150858777  # 0x80338019
+    # WQL on a class that does not exist: n:CannotProcessFilter (DSP0226), this code.
     CANNOT_PROCESS_FILTER = 2150858778  # 0x8033801A
-    ENCODING_LIMIT = 2150858755  # 0x80338003 (MaxEnvelopeSize exceeded)
-    CONCURRENCY = 2150859046  # 0x80338126 (quota: too many operations)
+    INVALID_ENUMERATION_CONTEXT = 2150858779  # 0x8033801B
+    ENUMERATE_TIMED_OUT = 2150858780  # 0x8033801C
+    ENVELOPE_TOO_LARGE = 2150858790  # 0x80338026
+    OPERATION_TIMEOUT = 2150858793  # 0x80338029 (pypsrp/fault_timedout_activityid.xml)
+    CONCURRENCY = 2150858802  # 0x80338032
+    ALREADY_EXISTS = 2150858803  # 0x80338033
+    ENCODING_LIMIT = 2150858805  # 0x80338035
+    INVALID_OPTIONS = 2150858809  # 0x80338039
+    WSMAN_INVALID_PARAMETER = 2150858810  # 0x8033803A
+    INVALID_SELECTORS_CODE = 2150858813  # 0x8033803D
+    QUOTA_LIMIT = 2150858815  # 0x8033803F
+    SCHEMA_VALIDATION = 2150858817  # 0x80338041 (pypsrp/fault_schema_validation_error.xml)
+    UNSUPPORTED_FEATURE = 2150858818  # 0x80338042
+    MAX_ENVELOPE_SIZE_EXCEEDED = 2150858824  # 0x80338048
+    INSUFFICIENT_SELECTORS = 2150858842  # 0x8033805A
+    # ERROR_WSMAN_UNEXPECTED_SELECTORS (pypsrp/fault_invalid_selectors_*.xml).
+    INVALID_SELECTORS = 2150858843  # 0x8033805B
+    NOT_SINGLETON = 2150859002  # 0x803380FA (ERROR_WSMAN_INVALID_URI_WMI_SINGLETON)
+    # ERROR_WSMAN_QUOTA_MAX_OPERATIONS: too many concurrent operations for the user, sent as
+    # w:InternalError, sometimes with an MSFT_WmiError detail instead of f:WSManFault.
+    QUOTA_MAX_OPERATIONS = 2150859174  # 0x803381A6
+    QUOTA_USER = 2150859175  # 0x803381A7
+    QUOTA_SYSTEM = 2150859176  # 0x803381A8
     WBEM_E_NOT_FOUND = 2147749890  # 0x80041002
+    WBEM_E_INVALID_CLASS = 2147749904  # 0x80041010
     WBEM_E_INVALID_QUERY = 2147749911  # 0x80041017
     WBEM_E_INVALID_METHOD_PARAMETERS = 2147749935  # 0x8004102F
-    INTERNAL_ERROR = 2150858773  # 0x80338015 (generic internal error)
 
 
 class WSManFault(HyperVError):
@@ -198,7 +264,13 @@ class WSManFault(HyperVError):
 
     Attributes keep everything Windows said: the SOAP ``code`` and ``subcode`` (QName local
     parts such as ``Receiver`` and ``TimedOut``), ``reason`` text, the ``fault_detail`` URI,
-    Microsoft's numeric ``wsman_code`` and ``machine``, and the innermost provider message.
+    Microsoft's numeric ``wsman_code`` and ``machine``, the detail's own message
+    (``detail_message``), the innermost provider message, and the fault's ``action``.
+
+    When the detail is an ``MSFT_WmiError`` instance instead of ``f:WSManFault``, its
+    ``error_Code`` is ``wsman_code``, its ``Message`` is ``detail_message``, and its
+    ``error_Type`` and ``error_WindowsErrorMessage`` are ``error_type`` and
+    ``windows_error_message``.
     """
 
     def __init__(
@@ -214,6 +286,10 @@ class WSManFault(HyperVError):
         provider: str | None = None,
         provider_path: str | None = None,
         provider_fault: str | None = None,
+        detail_message: str | None = None,
+        error_type: str | None = None,
+        windows_error_message: str | None = None,
+        action: str | None = None,
         host: str | None = None,
     ) -> None:
         super().__init__(message, host=host)
@@ -226,22 +302,125 @@ class WSManFault(HyperVError):
         self.provider = provider
         self.provider_path = provider_path
         self.provider_fault = provider_fault
+        self.detail_message = detail_message
+        self.error_type = error_type
+        self.windows_error_message = windows_error_message
+        self.action = action
+
+
+# One class per fault subcode of DSP0226 (wsman:, and the WS-Addressing, WS-Enumeration and
+# WS-Transfer subcodes it reuses) that a client that never subscribes to events can receive.
+# Each is raised for its subcode whatever the numeric code says (see fault_class_for).
 
 
 class AccessDenied(WSManFault):
     """Raised for ``w:AccessDenied``: the account may not use WinRM or this namespace."""
 
 
-class InvalidSelectors(WSManFault):
-    """Raised for ``w:InvalidSelectors``: the selectors name no instance (or wrong keys)."""
+class ActionNotSupported(WSManFault):
+    """Raised for ``a:ActionNotSupported``: the resource does not implement the action."""
+
+
+class AlreadyExists(WSManFault):
+    """Raised for ``w:AlreadyExists`` on Create."""
+
+
+class CannotProcessFilter(WSManFault):
+    """Raised for ``n:CannotProcessFilter``: the WQL or other filter was rejected.
+
+    Windows sends it, with Code 2150858778, for a WQL query on a class that does not exist.
+    """
+
+
+class ConcurrencyLimit(WSManFault):
+    """Base of the faults that mean "the host is too busy now": retrying later may work.
+
+    Raised as one of its subclasses: ``QuotaLimit``, ``ConcurrencyExceeded`` or
+    ``OperationQuotaExceeded``.
+    """
+
+
+class ConcurrencyExceeded(ConcurrencyLimit):
+    """Raised for ``w:Concurrency``: concurrency or locking problems stopped the action."""
+
+
+class QuotaLimit(ConcurrencyLimit):
+    """Raised for ``w:QuotaLimit``: the service is busy servicing other requests."""
+
+
+class DestinationUnreachable(WSManFault, NotFound):
+    """Raised for ``a:DestinationUnreachable``: no such resource or instance.
+
+    Windows answers a Get of an instance that does not exist this way (Code 2150858752,
+    fault detail ``InvalidResourceURI``), so it is also a ``NotFound``.
+    """
+
+
+class EncodingLimit(WSManFault):
+    """Raised for ``w:EncodingLimit``: an envelope exceeded MaxEnvelopeSize or similar limits."""
+
+
+class EndpointUnavailable(WSManFault):
+    """Raised for ``a:EndpointUnavailable``: the resource is offline; retry later."""
+
+
+class FilterDialectRequestedUnavailable(WSManFault):
+    """Raised for ``n:FilterDialectRequestedUnavailable``: the filter dialect is unsupported."""
+
+
+class FilteringNotSupported(WSManFault):
+    """Raised for ``n:FilteringNotSupported``: the resource cannot filter enumerations."""
+
+
+class FragmentDialectNotSupported(WSManFault):
+    """Raised for ``w:FragmentDialectNotSupported``: the fragment dialect is unsupported."""
+
+
+class InternalError(WSManFault):
+    """Raised for ``w:InternalError``: the provider failed (often WMI under load)."""
+
+
+class OperationQuotaExceeded(ConcurrencyLimit, InternalError):
+    """Raised for ``w:InternalError`` with Code 2150859174 (ERROR_WSMAN_QUOTA_MAX_OPERATIONS).
+
+    The user has more operations in flight than the host's WinRM quota allows; it is both
+    an ``InternalError`` (its subcode) and a ``ConcurrencyLimit`` (what it means).
+    """
+
+
+class InvalidEnumerationContext(WSManFault):
+    """Raised for ``n:InvalidEnumerationContext``: the context expired or never existed."""
+
+
+class InvalidExpirationTime(WSManFault):
+    """Raised for ``n:InvalidExpirationTime``: an Enumerate Expires value was refused."""
+
+
+class InvalidMessageInformationHeader(WSManFault):
+    """Raised for ``a:InvalidMessageInformationHeader``: a SOAP header was invalid.
+
+    Windows sends it, with Code 2150858767, for an OperationTimeout such as ``PT-1S``.
+    """
+
+
+class InvalidOptions(WSManFault):
+    """Raised for ``w:InvalidOptions``: an option name or value was refused."""
 
 
 class InvalidParameter(WSManFault):
     """Raised for ``w:InvalidParameter`` / Win32 error 87."""
 
 
-class SchemaValidationError(WSManFault):
-    """Raised for ``w:SchemaValidationError``: the request did not match the schema."""
+class InvalidRepresentation(WSManFault):
+    """Raised for ``x:InvalidRepresentation``: a Put or Create body did not fit the resource."""
+
+
+class InvalidSelectors(WSManFault):
+    """Raised for ``w:InvalidSelectors``: the selectors name no instance (or wrong keys)."""
+
+
+class MessageInformationHeaderRequired(WSManFault):
+    """Raised for ``a:MessageInformationHeaderRequired``: a required SOAP header is missing."""
 
 
 class OperationTimedOut(WSManFault):
@@ -251,71 +430,108 @@ class OperationTimedOut(WSManFault):
     """
 
 
-class InvalidEnumerationContext(WSManFault):
-    """Raised for ``n:InvalidEnumerationContext``: the context expired or never existed."""
+class SchemaValidationError(WSManFault):
+    """Raised for ``w:SchemaValidationError``: the request did not match the schema."""
 
 
-class CannotProcessFilter(WSManFault):
-    """Raised for ``n:CannotProcessFilter``: the WQL or other filter was rejected."""
+class UnsupportedExpirationType(WSManFault):
+    """Raised for ``n:UnsupportedExpirationType``: Expires given in an unsupported form."""
 
 
-class EncodingLimit(WSManFault):
-    """Raised for ``w:EncodingLimit``: an envelope exceeded MaxEnvelopeSize or similar limits."""
+class UnsupportedFeature(WSManFault):
+    """Raised for ``w:UnsupportedFeature``: the service does not support a requested feature."""
 
 
-class ConcurrencyLimit(WSManFault):
-    """Raised when Windows refuses an operation over its per-user quota (``w:QuotaLimit``)."""
+#: SOAP subcode (the QName's local part) -> class.  The subcode decides the class.
+SUBCODE_CLASSES: dict[str, type[WSManFault]] = {
+    "AccessDenied": AccessDenied,
+    "ActionNotSupported": ActionNotSupported,
+    "AlreadyExists": AlreadyExists,
+    "CannotProcessFilter": CannotProcessFilter,
+    "Concurrency": ConcurrencyExceeded,
+    "ConcurrencyExceeded": ConcurrencyExceeded,
+    "DestinationUnreachable": DestinationUnreachable,
+    "EncodingLimit": EncodingLimit,
+    "EndpointUnavailable": EndpointUnavailable,
+    "FilterDialectRequestedUnavailable": FilterDialectRequestedUnavailable,
+    "FilteringNotSupported": FilteringNotSupported,
+    "FragmentDialectNotSupported": FragmentDialectNotSupported,
+    "InternalError": InternalError,
+    "InvalidEnumerationContext": InvalidEnumerationContext,
+    "InvalidExpirationTime": InvalidExpirationTime,
+    "InvalidMessageInformationHeader": InvalidMessageInformationHeader,
+    "InvalidOptions": InvalidOptions,
+    "InvalidParameter": InvalidParameter,
+    "InvalidRepresentation": InvalidRepresentation,
+    "InvalidSelectors": InvalidSelectors,
+    "MessageInformationHeaderRequired": MessageInformationHeaderRequired,
+    "QuotaLimit": QuotaLimit,
+    "SchemaValidationError": SchemaValidationError,
+    "TimedOut": OperationTimedOut,
+    "UnsupportedExpirationType": UnsupportedExpirationType,
+    "UnsupportedFeature": UnsupportedFeature,
+}
 
-
-class AlreadyExists(WSManFault):
-    """Raised for ``w:AlreadyExists`` on Create."""
-
-
-class InternalError(WSManFault):
-    """Raised for ``w:InternalError``: the provider failed (often WMI under load)."""
-
-
-# Faults are looked up by Microsoft's numeric code first, then by SOAP subcode.
+#: Numeric code -> class.  Used alone when a fault has no subcode (or one not listed above);
+#: with a subcode, only to refine it to a subclass of the subcode's class (Code 2150859174
+#: turns ``InternalError`` into ``OperationQuotaExceeded``).
 FAULT_CLASSES: dict[int, type[WSManFault]] = {
     WSManFaultCode.ACCESS_DENIED: AccessDenied,
     WSManFaultCode.INVALID_PARAMETER: InvalidParameter,
-    WSManFaultCode.OPERATION_TIMEOUT: OperationTimedOut,
-    WSManFaultCode.INVALID_SELECTORS: InvalidSelectors,
-    WSManFaultCode.SCHEMA_VALIDATION: SchemaValidationError,
-    WSManFaultCode.NOT_SINGLETON: InvalidSelectors,
-    WSManFaultCode.INVALID_ENUMERATION_CONTEXT: InvalidEnumerationContext,
+    WSManFaultCode.RESOURCE_NOT_FOUND: DestinationUnreachable,
+    WSManFaultCode.INVALID_MESSAGE_INFORMATION_HEADER: InvalidMessageInformationHeader,
+    WSManFaultCode.MESSAGE_INFORMATION_HEADER_REQUIRED: MessageInformationHeaderRequired,
+    WSManFaultCode.DESTINATION_UNREACHABLE: DestinationUnreachable,
+    WSManFaultCode.ACTION_NOT_SUPPORTED: ActionNotSupported,
+    WSManFaultCode.ENDPOINT_UNAVAILABLE: EndpointUnavailable,
+    WSManFaultCode.INVALID_REPRESENTATION: InvalidRepresentation,
+    WSManFaultCode.ENUMERATE_INVALID_EXPIRATION_TIME: InvalidExpirationTime,
+    WSManFaultCode.ENUMERATE_UNSUPPORTED_EXPIRATION_TIME: UnsupportedFeature,
+    WSManFaultCode.FILTERING_NOT_SUPPORTED: FilteringNotSupported,
+    WSManFaultCode.FILTER_DIALECT_REQUESTED_UNAVAILABLE: FilterDialectRequestedUnavailable,
     WSManFaultCode.CANNOT_PROCESS_FILTER: CannotProcessFilter,
+    WSManFaultCode.INVALID_ENUMERATION_CONTEXT: InvalidEnumerationContext,
+    WSManFaultCode.ENUMERATE_TIMED_OUT: OperationTimedOut,
+    WSManFaultCode.ENVELOPE_TOO_LARGE: EncodingLimit,
+    WSManFaultCode.OPERATION_TIMEOUT: OperationTimedOut,
+    WSManFaultCode.CONCURRENCY: ConcurrencyExceeded,
+    WSManFaultCode.ALREADY_EXISTS: AlreadyExists,
     WSManFaultCode.ENCODING_LIMIT: EncodingLimit,
-    WSManFaultCode.CONCURRENCY: ConcurrencyLimit,
+    WSManFaultCode.INVALID_OPTIONS: InvalidOptions,
+    WSManFaultCode.WSMAN_INVALID_PARAMETER: InvalidParameter,
+    WSManFaultCode.INVALID_SELECTORS_CODE: InvalidSelectors,
+    WSManFaultCode.QUOTA_LIMIT: QuotaLimit,
+    WSManFaultCode.SCHEMA_VALIDATION: SchemaValidationError,
+    WSManFaultCode.UNSUPPORTED_FEATURE: UnsupportedFeature,
+    WSManFaultCode.MAX_ENVELOPE_SIZE_EXCEEDED: EncodingLimit,
+    WSManFaultCode.INSUFFICIENT_SELECTORS: InvalidSelectors,
+    WSManFaultCode.INVALID_SELECTORS: InvalidSelectors,
+    WSManFaultCode.NOT_SINGLETON: InvalidSelectors,
+    WSManFaultCode.QUOTA_MAX_OPERATIONS: OperationQuotaExceeded,
+    WSManFaultCode.QUOTA_USER: OperationQuotaExceeded,
+    WSManFaultCode.QUOTA_SYSTEM: OperationQuotaExceeded,
+    WSManFaultCode.WBEM_E_INVALID_CLASS: CannotProcessFilter,
     WSManFaultCode.WBEM_E_INVALID_QUERY: CannotProcessFilter,
     WSManFaultCode.WBEM_E_INVALID_METHOD_PARAMETERS: InvalidParameter,
-    WSManFaultCode.INTERNAL_ERROR: InternalError,
-}
-
-SUBCODE_CLASSES: dict[str, type[WSManFault]] = {
-    "AccessDenied": AccessDenied,
-    "InvalidSelectors": InvalidSelectors,
-    "InvalidParameter": InvalidParameter,
-    "SchemaValidationError": SchemaValidationError,
-    "TimedOut": OperationTimedOut,
-    "InvalidEnumerationContext": InvalidEnumerationContext,
-    "CannotProcessFilter": CannotProcessFilter,
-    "EncodingLimit": EncodingLimit,
-    "QuotaLimit": ConcurrencyLimit,
-    "AlreadyExists": AlreadyExists,
-    "InternalError": InternalError,
 }
 
 
 def fault_class_for(wsman_code: int | None, subcode: str | None) -> type[WSManFault]:
-    """Pick the most specific fault class: numeric code first, then SOAP subcode."""
-    if wsman_code is not None:
-        cls = FAULT_CLASSES.get(wsman_code)
-        if cls is not None:
-            return cls
-    if subcode is not None:
-        return SUBCODE_CLASSES.get(subcode, WSManFault)
-    return WSManFault
+    """The class a fault is raised as.
+
+    The SOAP subcode decides (``SUBCODE_CLASSES``): a ``w:InvalidSelectors`` fault is an
+    ``InvalidSelectors`` whatever its numeric code.  The code may only narrow that class to a
+    subclass of it (``InternalError`` with Code 2150859174 is an ``OperationQuotaExceeded``).
+    A fault without a known subcode is looked up by code alone (``FAULT_CLASSES``), and one
+    with neither is a plain ``WSManFault``.
+    """
+    by_code = FAULT_CLASSES.get(wsman_code) if wsman_code is not None else None
+    by_subcode = SUBCODE_CLASSES.get(subcode) if subcode is not None else None
+    if by_subcode is None:
+        return by_code or WSManFault
+    if by_code is not None and issubclass(by_code, by_subcode):
+        return by_code
+    return by_subcode
 
 
 class CimMethodError(HyperVError):
@@ -357,14 +573,6 @@ class JobFailed(CimMethodError):
         self.job_state = job_state
         self.error_code = error_code
         self.error_description = error_description
-
-
-class NotFound(HyperVError, LookupError):
-    """Raised when a lookup finds nothing."""
-
-
-class VMNotFound(NotFound):
-    """Raised by domain lookups (by name, UUID or ID) that match no virtual machine."""
 
 
 class InvalidOperation(HyperVError):

@@ -17,6 +17,7 @@ from aiohyperv.cim import (
     EmbeddedInstance,
     PropertyValue,
     RawValue,
+    is_never,
 )
 
 # Every character XML 1.0 can carry (tab, LF, CR, and the rest of the BMP and astral planes
@@ -56,11 +57,13 @@ def eprs(draw: st.DrawFn, *, anonymous: bool = False) -> EPR:
 
 # Whole-minute UTC offsets within what both wire forms can write (|offset| <= 999 minutes).
 timezones = st.integers(min_value=-999, max_value=999).map(lambda m: timezone(timedelta(minutes=m)))
+# WMI's "never" (1601-01-01T00:00:00Z) reads back as None, so round trips leave it out; its
+# own tests are in test_datetime.py.
 aware_datetimes = st.datetimes(
     min_value=datetime(1, 1, 2),
     max_value=datetime(9999, 12, 30),
     timezones=timezones,
-)
+).filter(lambda value: not is_never(value))
 intervals = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=99_999_999))
 cim_datetimes = st.one_of(aware_datetimes, intervals).map(CimDateTime.of)
 

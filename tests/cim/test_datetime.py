@@ -9,11 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aiohyperv.cim import (
+    NEVER,
     CimDateTime,
+    CimInstance,
+    CimType,
+    coerce,
     format_cim_datetime,
     format_cim_interval,
     format_xs_datetime,
     format_xs_duration,
+    is_never,
     parse_cim_datetime,
     parse_xs_datetime,
     parse_xs_duration,
@@ -197,3 +202,53 @@ def test_cim_datetime_date_and_time_kinds() -> None:
     assert CimDateTime(text="2024-03-01", kind="Date").value == datetime(2024, 3, 1)
     with pytest.raises(ValueError, match="cim:Time"):
         CimDateTime(text="08:00:00", kind="Time").value  # noqa: B018 (the property raises)
+
+
+# --- WMI's "never": 1601-01-01T00:00:00Z, the FILETIME epoch ----------------------------------
+NEVER_FORMS = [
+    CimDateTime(text="1601-01-01T00:00:00Z", kind="Datetime"),
+    CimDateTime(text=" 1601-01-01T00:00:00.000000Z ", kind="Datetime"),
+    CimDateTime(text="1601-01-01T00:00:00+00:00", kind="Datetime"),
+    CimDateTime(text="1601-01-01T00:00:00", kind="Datetime"),  # no zone: taken as UTC
+    CimDateTime(text="16010101000000.000000+000", kind="CIMDateTime"),
+]
+
+
+@pytest.mark.parametrize("value", NEVER_FORMS, ids=lambda v: v.text.strip())
+def test_never_is_recognised_and_reads_as_none(value: CimDateTime) -> None:
+    assert value.is_never
+    assert value.value.replace(tzinfo=None) == datetime(1601, 1, 1)  # type: ignore[union-attr]
+    assert coerce(value, CimType.DATETIME) is None
+    assert coerce(value.text, CimType.DATETIME) is None  # the same text without the element
+    assert coerce([value, value], CimType.DATETIME, array=True) == [None, None]
+    inst = CimInstance("Msvm_ComputerSystem", None, {"TimeOfLastStateChange": value})
+    assert inst.get_datetime("TimeOfLastStateChange") is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        CimDateTime(text="1601-01-01T00:00:01Z", kind="Datetime"),
+        CimDateTime(text="1601-01-02T00:00:00Z", kind="Datetime"),
+        CimDateTime(text="1601-01-01T00:00:00-01:00", kind="Datetime"),  # 01:00 UTC
+        CimDateTime(text="2013-04-15T16:28:43.488171Z", kind="Datetime"),
+        CimDateTime(text="P0D", kind="Interval"),  # a zero interval is a real duration
+        CimDateTime(text="00000000000000.000000:000", kind="CIMDateTime"),
+        CimDateTime(text="1601-01-01Tgarbage", kind="Datetime"),
+        CimDateTime(text="1601-01-01", kind="Date"),
+    ],
+    ids=lambda v: v.text,
+)
+def test_other_values_are_not_never(value: CimDateTime) -> None:
+    assert not value.is_never
+
+
+def test_is_never_on_python_values() -> None:
+    assert NEVER == datetime(1601, 1, 1, tzinfo=UTC)
+    assert is_never(NEVER)
+    assert is_never(datetime(1601, 1, 1))
+    assert is_never(datetime(1601, 1, 1, 5, 30, tzinfo=IST))  # the same instant
+    assert not is_never(datetime(1601, 1, 1, tzinfo=PST))
+    assert not is_never(timedelta(0))
+    real = CimDateTime(text="2013-04-15T16:28:43.488171Z", kind="Datetime")
+    assert coerce(real, CimType.DATETIME) == datetime(2013, 4, 15, 16, 28, 43, 488171, tzinfo=UTC)

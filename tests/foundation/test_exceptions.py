@@ -6,21 +6,32 @@ import pytest
 
 import aiohyperv
 from aiohyperv import (
+    ActionNotSupported,
     AuthenticationError,
+    CannotProcessFilter,
     CimMethodError,
+    ConcurrencyExceeded,
+    ConcurrencyLimit,
     ConfigError,
     ConnectError,
+    DestinationUnreachable,
     HTTPStatusError,
     HyperVError,
+    InternalError,
+    InvalidEnumerationContext,
+    InvalidMessageInformationHeader,
     InvalidSelectors,
     JobFailed,
+    NotFound,
+    OperationQuotaExceeded,
     OperationTimedOut,
+    QuotaLimit,
     TransportTimeout,
     VMNotFound,
     WSManFault,
     WSManFaultCode,
 )
-from aiohyperv._exceptions import fault_class_for
+from aiohyperv._exceptions import FAULT_CLASSES, SUBCODE_CLASSES, fault_class_for
 
 
 @pytest.mark.parametrize(
@@ -68,10 +79,60 @@ def test_fields_are_keyword_attributes() -> None:
         (2150858793, "TimedOut", OperationTimedOut),
         (None, "TimedOut", OperationTimedOut),
         (2150858843, None, InvalidSelectors),
-        (WSManFaultCode.NOT_SINGLETON, "InternalError", InvalidSelectors),
+        (WSManFaultCode.NOT_SINGLETON, None, InvalidSelectors),
+        # The subcode decides: a code of another family does not override it.
+        (WSManFaultCode.NOT_SINGLETON, "InternalError", InternalError),
+        (
+            WSManFaultCode.INVALID_MESSAGE_INFORMATION_HEADER,
+            "InvalidEnumerationContext",
+            InvalidEnumerationContext,
+        ),
+        (2150858767, "InvalidMessageInformationHeader", InvalidMessageInformationHeader),
+        (2150858767, None, InvalidMessageInformationHeader),
+        (WSManFaultCode.INVALID_ENUMERATION_CONTEXT, None, InvalidEnumerationContext),
+        # ...but may narrow it to a subclass (the concurrent-operations quota).
+        (2150859174, "InternalError", OperationQuotaExceeded),
+        (2150859174, "QuotaLimit", QuotaLimit),
+        (None, "QuotaLimit", QuotaLimit),
+        (2150858752, "DestinationUnreachable", DestinationUnreachable),
+        (None, "DestinationUnreachable", DestinationUnreachable),
+        (2150858778, "CannotProcessFilter", CannotProcessFilter),
+        (None, "Concurrency", ConcurrencyExceeded),
+        (None, "ActionNotSupported", ActionNotSupported),
         (12345, "SomethingNew", WSManFault),
+        (2150858843, "SomethingNew", InvalidSelectors),
         (None, None, WSManFault),
     ],
 )
 def test_fault_lookup(code: int | None, subcode: str | None, expected: type[WSManFault]) -> None:
     assert fault_class_for(code, subcode) is expected
+
+
+def test_fault_lookup_is_complete_for_the_subcodes() -> None:
+    # Every class in the subcode table is raised for the subcode it names (OperationTimedOut
+    # for w:TimedOut, ConcurrencyExceeded for w:Concurrency), and every one is exported.
+    renamed = {"TimedOut": "OperationTimedOut", "Concurrency": "ConcurrencyExceeded"}
+    for subcode, cls in SUBCODE_CLASSES.items():
+        assert cls.__name__ == renamed.get(subcode, subcode)
+        assert fault_class_for(None, subcode) is cls
+        assert getattr(aiohyperv, cls.__name__) is cls
+
+
+def test_fault_codes_point_at_fault_classes() -> None:
+    for code, cls in FAULT_CLASSES.items():
+        assert issubclass(cls, WSManFault), code
+        assert fault_class_for(code, None) is cls
+
+
+def test_not_found_and_quota_faults_are_catchable_both_ways() -> None:
+    missing = DestinationUnreachable("gone", subcode="DestinationUnreachable")
+    assert isinstance(missing, NotFound)
+    assert isinstance(missing, LookupError)
+    assert isinstance(missing, WSManFault)
+    assert missing.subcode == "DestinationUnreachable"
+    quota = OperationQuotaExceeded("busy", subcode="InternalError", wsman_code=2150859174)
+    assert isinstance(quota, ConcurrencyLimit)
+    assert isinstance(quota, InternalError)
+    assert not isinstance(quota, NotFound)
+    assert issubclass(QuotaLimit, ConcurrencyLimit)
+    assert issubclass(ConcurrencyExceeded, ConcurrencyLimit)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from aiohyperv._exceptions import ProtocolError
-from aiohyperv.cim import ANONYMOUS, EPR, CimDateTime, CimInstance
+from aiohyperv.cim import ANONYMOUS, EPR, CimDateTime, CimInstance, CimType
 from aiohyperv.wsman import (
     NAMESPACE_V2,
     Action,
@@ -41,14 +41,13 @@ def test_optimized_enumerate_response() -> None:
     # Items carry the class URI even though the enumeration used the '*' URI.
     assert (vm.class_name, vm.resource_uri) == ("Msvm_ComputerSystem", CS)
     assert vm.properties == {
-        "AvailableRequestedStates": None,
         "Caption": "Virtual Machine",
         "Dedicated": "0",
         "Description": "Microsoft Virtual Machine",
         "ElementName": 'web01 & "db"',
         "EnabledState": "2",
         "HealthState": "5",
-        "InstallDate": CimDateTime(text="2024-01-31T08:07:00.1234567-08:00", kind="Datetime"),
+        "InstallDate": CimDateTime(text="2024-01-31T08:07:00.123456-08:00", kind="Datetime"),
         "Name": VM,
         "OnTimeInMilliseconds": "86400000",
         "OperationalStatus": ["2", "32782"],
@@ -59,7 +58,12 @@ def test_optimized_enumerate_response() -> None:
     }
     assert vm.get_int_list("OperationalStatus") == [2, 32782]
     assert vm.get_int_list("Dedicated") == [0]  # one element: still a list when asked
+    # A NULL array is absent, as Windows sends it: every reader gives an empty list.
+    assert "AvailableRequestedStates" not in vm
     assert vm.get_list("AvailableRequestedStates") == []
+    assert vm.get_int_list("AvailableRequestedStates") == []
+    assert vm.typed("AvailableRequestedStates", CimType.UINT16, array=True) == []
+    assert vm.get_epr_list("AvailableRequestedStates") == []
     assert vm.get_datetime("InstallDate") == datetime(
         2024, 1, 31, 8, 7, 0, 123456, tzinfo=timezone(timedelta(hours=-8))
     )
@@ -69,8 +73,14 @@ def test_optimized_enumerate_response() -> None:
         "EnabledState": "2",
         "Name": "HV01",
         "ProcessID": None,
+        "TimeOfLastStateChange": CimDateTime(text="1601-01-01T00:00:00Z", kind="Datetime"),
     }
     assert host.get_int("ProcessID") is None
+    # "Never" is not a time: the typed readers give None, as for NULL.
+    assert host.get_datetime("TimeOfLastStateChange") is None
+    assert host.typed("TimeOfLastStateChange", CimType.DATETIME) is None
+    raw = host["TimeOfLastStateChange"]
+    assert isinstance(raw, CimDateTime) and raw.is_never
 
 
 def test_last_pull_response_pretty_printed() -> None:

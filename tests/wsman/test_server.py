@@ -9,7 +9,11 @@ from lxml import etree
 
 from aiohyperv._exceptions import (
     AccessDenied,
+    ActionNotSupported,
     CannotProcessFilter,
+    DestinationUnreachable,
+    InvalidEnumerationContext,
+    InvalidMessageInformationHeader,
     InvalidParameter,
     InvalidSelectors,
     ProtocolError,
@@ -283,6 +287,26 @@ FAULT_CASES = [
     ("Sender", "InvalidSelectors", 2150858843, InvalidSelectors, None, None, None),
     ("Sender", "CannotProcessFilter", 2150858778, CannotProcessFilter, None, None, None),
     (
+        "Receiver",
+        "InvalidEnumerationContext",
+        2150858779,
+        InvalidEnumerationContext,
+        None,
+        None,
+        None,
+    ),
+    ("Sender", "DestinationUnreachable", 2150858752, DestinationUnreachable, None, None, None),
+    (
+        "Sender",
+        "InvalidMessageInformationHeader",
+        2150858767,
+        InvalidMessageInformationHeader,
+        None,
+        None,
+        None,
+    ),
+    ("Sender", "ActionNotSupported", 2150858771, ActionNotSupported, None, None, None),
+    (
         "Sender",
         "InvalidParameter",
         87,
@@ -329,7 +353,16 @@ def test_build_fault_parses_back(
         inner_message=inner,
     )
     root = etree.fromstring(data)
-    assert root.findtext(f".//{{{NS['a']}}}Action") == Action.FAULT
+    # The Action follows the subcode's family, as Windows sends it
+    # (tests/data/wsman-samples/real/pypsrp/fault_addressing_invalid_header_timeout.xml).
+    family = _SUBCODE_FAMILY.get(subcode, "w")
+    expected_action = {
+        "a": Action.ADDRESSING_FAULT,
+        "n": Action.ENUMERATION_FAULT,
+        "w": Action.FAULT,
+    }[family]
+    assert root.findtext(f".//{{{NS['a']}}}Action") == expected_action
+    assert err_action(data) == expected_action
     with pytest.raises(WSManFault) as info:
         parse_response(data)
     err = info.value
@@ -352,8 +385,29 @@ def test_build_fault_parses_back(
     value = root.find(f".//{{{NS['s']}}}Subcode/{{{NS['s']}}}Value")
     assert value is not None and value.text is not None
     prefix = value.text.partition(":")[0]
-    expected_ns = NS["n"] if subcode == "CannotProcessFilter" else NS["w"]
-    assert value.nsmap[prefix] == expected_ns
+    assert value.nsmap[prefix] == NS[family]
+
+
+_SUBCODE_FAMILY = {
+    "CannotProcessFilter": "n",
+    "InvalidEnumerationContext": "n",
+    "DestinationUnreachable": "a",
+    "InvalidMessageInformationHeader": "a",
+    "ActionNotSupported": "a",
+}
+
+
+def err_action(data: bytes) -> str | None:
+    with pytest.raises(WSManFault) as info:
+        parse_response(data)
+    return info.value.action
+
+
+def test_build_fault_keeps_an_explicit_prefix() -> None:
+    data = build_fault(
+        code="Sender", subcode="w:CannotProcessFilter", reason="r", wsman_code=1, machine="m"
+    )
+    assert err_action(data) == Action.FAULT
 
 
 def test_build_fault_rejects_bad_code() -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from aiohyperv.cim._cimxml import WMI_RESOURCE_BASE, EmbeddedInstance, parse_cimxml, to_cimxml
 from aiohyperv.cim._datetime import (
+    NEVER,
     CimDateTime,
     format_cim_datetime,
     format_cim_interval,
     format_xs_datetime,
     format_xs_duration,
+    is_never,
     parse_cim_datetime,
     parse_xs_datetime,
     parse_xs_duration,
@@ -26,6 +28,7 @@ __all__ = [
     "DEFAULT_MAX_SIZE",
     "EPR",
     "INTEGER_RANGES",
+    "NEVER",
     "WMI_RESOURCE_BASE",
     "CimDateTime",
     "CimInstance",
@@ -39,6 +42,7 @@ __all__ = [
     "format_value",
     "format_xs_datetime",
     "format_xs_duration",
+    "is_never",
     "parse_cim_datetime",
     "parse_cimxml",
     "parse_xs_datetime",

@@ -5,6 +5,12 @@ WS-Management (DSP0230) writes datetime properties as ``<cim:Datetime>`` holding
 and WMI method parameters use the DMTF string forms ``yyyymmddHHMMSS.mmmmmmsUUU`` (timestamp,
 ``s`` = ``+``/``-``, ``UUU`` = UTC offset in minutes) and ``ddddddddHHMMSS.mmmmmm:000``
 (interval).  Both are supported here, as pure functions.
+
+WMI writes a datetime that was never set (a VM that never changed state, a job that never
+started) as the FILETIME epoch, ``1601-01-01T00:00:00Z`` (``16010101000000.000000+000`` in the
+DMTF form): :data:`NEVER`.  :func:`is_never` recognises it, ``CimDateTime.is_never`` says it,
+and the typed readers (``coerce``, ``CimInstance.get_datetime``) give ``None`` for it, as for
+NULL, so no caller ever reports the year 1601 as a real time.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 __all__ = [
+    "NEVER",
     "CimDateTime",
     "format_cim_datetime",
     "format_cim_interval",
     "format_xs_datetime",
     "format_xs_duration",
+    "is_never",
     "parse_cim_datetime",
     "parse_xs_datetime",
     "parse_xs_duration",
@@ -31,6 +39,21 @@ _DURATION = re.compile(
     r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.(\d*))?S)?)?"
 )
 _MAX_INTERVAL_DAYS = 99_999_999
+
+#: The "never" datetime WMI writes for an unset time: the FILETIME epoch (zero ticks).
+NEVER = datetime(1601, 1, 1, tzinfo=UTC)
+
+
+def is_never(value: datetime | timedelta) -> bool:
+    """Whether ``value`` is WMI's "never" (``1601-01-01T00:00:00``, UTC or naive).
+
+    Intervals are never "never": a zero interval is a real duration.
+    """
+    if not isinstance(value, datetime):
+        return False
+    if value.tzinfo is None:
+        return value == NEVER.replace(tzinfo=None)
+    return value == NEVER
 
 
 def parse_cim_datetime(text: str) -> datetime | timedelta:
@@ -203,6 +226,10 @@ class CimDateTime:
     def value(self) -> datetime | timedelta:
         """The Python value (aware datetime for timestamps with a zone).
 
+        This is the wire value as it is: WMI's "never" comes back as :data:`NEVER` (check
+        ``is_never``, or read through ``coerce``/``CimInstance.get_datetime``, which give
+        ``None`` for it).
+
         Raises:
             ValueError: the text does not match its kind, or the kind is ``Time``.
         """
@@ -220,6 +247,22 @@ class CimDateTime:
             date_part, tz_part = text[:10], text[10:]
             return datetime.fromisoformat(f"{date_part}T00:00:00{tz_part}")
         raise ValueError(f"cim:{kind} {self.text!r} has no datetime or timedelta value")
+
+    @property
+    def is_never(self) -> bool:
+        """True for WMI's unset datetime, ``1601-01-01T00:00:00Z`` in either form.
+
+        Text that does not parse is not "never" (reading ``value`` says what is wrong).
+        """
+        if self.kind not in ("Datetime", "CIMDateTime"):
+            return False
+        text = self.text.lstrip()
+        if not text.startswith(("1601-01-01T", "16010101")):
+            return False  # the common case, decided without parsing
+        try:
+            return is_never(self.value)
+        except ValueError:
+            return False
 
     def to_cim_string(self) -> str:
         """The DMTF string form (for CIM-XML and WMI method parameters)."""

@@ -155,7 +155,11 @@ class CimInstance:
         return result if isinstance(result, float) else None
 
     def get_list(self, name: str) -> list[str]:
-        """An array property as text: ``[]`` when absent or NULL, ``[x]`` for one element."""
+        """An array property as text: ``[]`` when absent or NULL, ``[x]`` for one element.
+
+        Windows leaves a NULL array out of the instance altogether (no ``xsi:nil`` element),
+        so absent and NULL read the same.
+        """
         value = self.properties.get(name)
         if value is None:
             return []
@@ -179,7 +183,10 @@ class CimInstance:
             raise ProtocolError(f"{self.class_name}.{name} holds a non-integer value") from None
 
     def get_datetime(self, name: str) -> datetime | None:
-        """A datetime property (``cim:Datetime`` or DMTF text); ``None`` when absent or NULL."""
+        """A datetime property (``cim:Datetime`` or DMTF text).
+
+        ``None`` when absent, NULL, or WMI's "never" (``1601-01-01T00:00:00Z``).
+        """
         result = self._typed(name, CimType.DATETIME)
         if result is None or isinstance(result, datetime):
             return result

@@ -16,6 +16,7 @@ from aiohyperv.cim._datetime import (
     CimDateTime,
     format_cim_datetime,
     format_cim_interval,
+    is_never,
     parse_cim_datetime,
     parse_xs_datetime,
 )
@@ -109,16 +110,18 @@ def _coerce_one(value: object, cim_type: CimType) -> object:
             return value
         raise _bad(value, cim_type, "expected one character")
     if cim_type is CimType.DATETIME:
+        result: datetime | timedelta
         try:
             if isinstance(value, CimDateTime):
-                return value.value
-            if isinstance(value, str):
-                if "T" in value:
-                    return parse_xs_datetime(value)
-                return parse_cim_datetime(value)
+                result = value.value
+            elif isinstance(value, str):
+                result = parse_xs_datetime(value) if "T" in value else parse_cim_datetime(value)
+            else:
+                raise _bad(value, cim_type)
         except ValueError as exc:
             raise _bad(value, cim_type, str(exc)) from None
-        raise _bad(value, cim_type)
+        # WMI's unset datetime (1601-01-01, the FILETIME epoch) reads as NULL.
+        return None if is_never(result) else result
     if cim_type is CimType.REFERENCE:
         if isinstance(value, EPR):
             return value
@@ -140,7 +143,9 @@ def coerce(value: PropertyValue, cim_type: CimType, *, array: bool = False) -> o
     ``uint*``/``sint*`` give ``int`` (range-checked), ``boolean`` gives ``bool`` (``true``/``false``
     in any case, or ``1``/``0``), ``real*`` gives ``float``, ``datetime`` gives ``datetime`` or
     ``timedelta``, ``reference`` gives ``EPR``, ``instance`` gives ``CimInstance`` or, for CIM-XML
-    text, ``EmbeddedInstance``.  NULL stays ``None``.
+    text, ``EmbeddedInstance``.  NULL stays ``None``, and so does WMI's "never" datetime
+    (``1601-01-01T00:00:00Z``).  A NULL array property is absent from the instance (Windows
+    leaves it out rather than writing ``xsi:nil``); read as an array it gives ``[]``.
 
     Args:
         value: a value from ``CimInstance.properties``.

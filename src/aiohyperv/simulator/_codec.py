@@ -536,8 +536,13 @@ def build_fault(
 
     Args:
         code: ``Sender`` or ``Receiver``.
-        subcode: a DSP0226 subcode, ``TimedOut`` or ``w:TimedOut``; WS-Enumeration subcodes
-            (``InvalidEnumerationContext``, ``CannotProcessFilter``...) get the ``n:`` prefix.
+        subcode: a DSP0226 subcode, ``TimedOut`` or ``w:TimedOut``.  Without a prefix,
+            WS-Enumeration subcodes (``InvalidEnumerationContext``, ``CannotProcessFilter``...)
+            get ``n:``, WS-Addressing ones (``DestinationUnreachable``,
+            ``InvalidMessageInformationHeader``...) ``a:`` and the rest ``w:``.  The Action
+            follows the prefix, as Windows sends it: ``a:`` faults go out with the addressing
+            fault Action, ``n:`` ones with the enumeration fault Action, the rest with the
+            WS-Management one (tests/data/wsman-samples/real/pypsrp/fault_*.xml).
         reason: ``s:Reason/s:Text``.
         wsman_code: ``f:WSManFault/@Code``.
         machine: ``f:WSManFault/@Machine``.
@@ -551,7 +556,13 @@ def build_fault(
     if code not in ("Sender", "Receiver"):
         raise ValueError(f"SOAP fault code must be Sender or Receiver, got {code!r}")
     if ":" not in subcode:
-        subcode = f"n:{subcode}" if subcode in _ENUMERATION_SUBCODES else f"w:{subcode}"
+        if subcode in _ENUMERATION_SUBCODES:
+            subcode = f"n:{subcode}"
+        elif subcode in _ADDRESSING_SUBCODES:
+            subcode = f"a:{subcode}"
+        else:
+            subcode = f"w:{subcode}"
+    action = _FAULT_ACTIONS.get(subcode.partition(":")[0], Action.FAULT)
     s = _S
     fault = etree.Element(s + "Fault", nsmap={"s": NS["s"]})
     code_el = etree.SubElement(fault, s + "Code")
@@ -585,7 +596,7 @@ def build_fault(
         msg.text = text
     body = etree.tostring(fault, encoding="unicode")
     # The subcode QNames use prefixes declared on the envelope (w:, n:) as Windows does.
-    return build_response(Action.FAULT, relates_to=relates_to, body=body)
+    return build_response(action, relates_to=relates_to, body=body)
 
 
 _ENUMERATION_SUBCODES = frozenset(
@@ -598,6 +609,19 @@ _ENUMERATION_SUBCODES = frozenset(
         "UnsupportedExpirationType",
     }
 )
+
+
+_ADDRESSING_SUBCODES = frozenset(
+    {
+        "ActionNotSupported",
+        "DestinationUnreachable",
+        "EndpointUnavailable",
+        "InvalidMessageInformationHeader",
+        "MessageInformationHeaderRequired",
+    }
+)
+# The envelope declares a: and n: (build_response), so the prefix says the namespace.
+_FAULT_ACTIONS = {"a": Action.ADDRESSING_FAULT, "n": Action.ENUMERATION_FAULT}
 
 
 def build_identify_response(

@@ -79,6 +79,7 @@ class Action(StrEnum):
     IDENTIFY = "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd/Identify"
     FAULT = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
     ADDRESSING_FAULT = "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault"
+    ENUMERATION_FAULT = _E + "fault"
 
 
 def invoke_action(resource_uri: str, method: str) -> str:

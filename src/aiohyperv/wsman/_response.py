@@ -200,18 +200,63 @@ def _wsman_fault_fields(
     return code, machine, message, provider, provider_path, provider_fault
 
 
+# MSFT_WmiError (Microsoft's MOF documentation: a CIM_Error plus error_Code, error_Category,
+# error_Type and error_WindowsErrorMessage) is what the WMI plugin puts in s:Detail instead of
+# f:WSManFault for some faults, the concurrent-operations quota (ERROR_WSMAN_QUOTA_MAX_OPERATIONS,
+# wsmerror.h) among them.  It is matched by local name: its namespace is the class's resource URI.
+_WMI_ERROR_CLASSES = frozenset({"MSFT_WmiError", "Msvm_Error", "CIM_Error"})
+
+
+def _wmi_error_fields(
+    detail: etree._Element,
+) -> tuple[int | None, str | None, str | None, str | None] | None:
+    """(error_Code, Message, error_Type, error_WindowsErrorMessage) of a CIM_Error detail."""
+    for child in detail:
+        if not isinstance(child.tag, str) or _local(child.tag) not in _WMI_ERROR_CLASSES:
+            continue
+        values: dict[str, str | None] = {}
+        for prop in child:
+            if isinstance(prop.tag, str):
+                values[_local(prop.tag)] = _text_of(prop)
+        code_text = values.get("error_Code")
+        try:
+            code = int(code_text, 10) if code_text else None
+        except ValueError:
+            code = None
+        return (
+            code,
+            values.get("Message"),
+            values.get("error_Type"),
+            values.get("error_WindowsErrorMessage"),
+        )
+    return None
+
+
+def _fault_action(envelope_root: etree._Element) -> str | None:
+    for child in envelope_root:
+        if child.tag == S_HEADER:
+            for header in child:
+                if header.tag == A_ACTION:
+                    return _text_of(header)
+    return None
+
+
 def parse_fault(envelope_root: etree._Element) -> WSManFault:
     """Turn a SOAP fault into the most specific ``WSManFault`` subclass, without raising it.
 
     Accepts the ``s:Envelope``, the ``s:Fault`` itself, or a bare ``f:WSManFault`` detail.
     Code and Subcode are the local parts of their QName text (``Receiver``, ``TimedOut``);
-    texts are stripped of the trailing blanks Windows adds.  The class comes from
-    ``fault_class_for(wsman_code, subcode)``.
+    texts are stripped of the trailing blanks Windows adds.  The detail is an ``f:WSManFault``
+    (code, machine, message, provider fault) or an ``MSFT_WmiError`` instance (its
+    ``error_Code``, ``Message``, ``error_Type`` and ``error_WindowsErrorMessage``).  The class
+    comes from ``fault_class_for(wsman_code, subcode)``: the subcode decides.
     """
     fault: etree._Element | None = None
     wsman: etree._Element | None = None
+    action: str | None = None
     tag = envelope_root.tag
     if tag == S_ENVELOPE:
+        action = _fault_action(envelope_root)
         for child in envelope_root:
             if child.tag == S_BODY:
                 fault = child.find(S_FAULT)
@@ -220,6 +265,7 @@ def parse_fault(envelope_root: etree._Element) -> WSManFault:
     elif tag == F_WSMAN_FAULT:
         wsman = envelope_root
     code = subcode = reason = fault_detail = None
+    wmi_error: tuple[int | None, str | None, str | None, str | None] | None = None
     if fault is not None:
         code_el = fault.find(_S + "Code")
         if code_el is not None:
@@ -234,11 +280,16 @@ def parse_fault(envelope_root: etree._Element) -> WSManFault:
         if detail is not None:
             fault_detail = _text_of(detail.find(_W + "FaultDetail"))
             wsman = detail.find(F_WSMAN_FAULT)
+            if wsman is None:
+                wmi_error = _wmi_error_fields(detail)
     wsman_code = machine = message = provider = provider_path = provider_fault = None
+    error_type = windows_error_message = None
     if wsman is not None:
         wsman_code, machine, message, provider, provider_path, provider_fault = _wsman_fault_fields(
             wsman
         )
+    elif wmi_error is not None:
+        wsman_code, message, error_type, windows_error_message = wmi_error
     cls = fault_class_for(wsman_code, subcode)
     label = subcode or code or "WSManFault"
     if wsman_code is not None:
@@ -255,6 +306,10 @@ def parse_fault(envelope_root: etree._Element) -> WSManFault:
         provider=provider,
         provider_path=provider_path,
         provider_fault=provider_fault,
+        detail_message=message,
+        error_type=error_type,
+        windows_error_message=windows_error_message,
+        action=action,
     )
 
 
