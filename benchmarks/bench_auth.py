@@ -121,23 +121,20 @@ async def main(args: argparse.Namespace) -> None:
     reply = SAMPLE.read_bytes() if SAMPLE.exists() else REQUEST * 4  # noqa: ASYNC240 - once, at start
     total = args.requests + min(50, args.requests)
     results: list[Result] = []
-    try:
-        cases = [
-            ("Basic/HTTPS", "basic", server_ssl, client_ssl),
-            ("NTLM/HTTP sealed", "ntlm", None, None),
-            ("NTLM/HTTPS", "ntlm", server_ssl, client_ssl),
-        ]
-        for name, method, s_ssl, c_ssl in cases:
-            async with serve(users, ServerAuthPolicy(), s_ssl, reply) as url:
-                auth = ClientAuth(
-                    method,  # type: ignore[arg-type]
-                    hostname="127.0.0.1",
-                    https=s_ssl is not None,
-                    credentials=CREDS,
-                )
-                results.append(await run_one(name, auth, url, c_ssl, args))
-    finally:
-        users.close()
+    cases = [
+        ("Basic/HTTPS", "basic", server_ssl, client_ssl),
+        ("NTLM/HTTP sealed", "ntlm", None, None),
+        ("NTLM/HTTPS", "ntlm", server_ssl, client_ssl),
+    ]
+    for name, method, s_ssl, c_ssl in cases:
+        async with serve(users, ServerAuthPolicy(), s_ssl, reply) as url:
+            auth = ClientAuth(
+                method,  # type: ignore[arg-type]
+                hostname="127.0.0.1",
+                https=s_ssl is not None,
+                credentials=CREDS,
+            )
+            results.append(await run_one(name, auth, url, c_ssl, args))
     print(
         f"bench_auth: {args.requests} requests (+{total - args.requests} warm-up) per case, "
         f"concurrency {args.concurrency}, {args.connections} pooled connections, one host"
