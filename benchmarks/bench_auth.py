@@ -31,7 +31,10 @@ from aiohyperv.simulator._auth import ServerAuthPolicy, UserTable, auth_middlewa
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-SAMPLE = pathlib.Path("/work/shared/wsman-samples/01_get_response_win32_logicaldisk_windows.xml")
+SAMPLE = (
+    pathlib.Path(__file__).resolve().parents[1]
+    / "tests/data/wsman-samples/01_get_response_win32_logicaldisk_windows.xml"
+)
 REQUEST = (
     b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
     b'xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" '
@@ -118,7 +121,7 @@ async def main(args: argparse.Namespace) -> None:
     client_ssl = ssl.create_default_context()
     ca.configure_trust(client_ssl)
     users = UserTable({CREDS.username: CREDS.password})
-    reply = SAMPLE.read_bytes() if SAMPLE.exists() else REQUEST * 4  # noqa: ASYNC240 - once, at start
+    reply = SAMPLE.read_bytes() if SAMPLE.exists() else REQUEST * 4
     total = args.requests + min(50, args.requests)
     results: list[Result] = []
     cases = [

@@ -7,7 +7,7 @@ so a fleet of thousands of hosts pays for them once.
 
 Sources: Microsoft's class pages for ``root/virtualization/v2`` (``windows/win32/hyperv_v2``),
 ``root/virtualization`` (``previous-versions/windows/desktop/virtual``, the 2008 R2 provider) and
-``root/cimv2`` (``windows/win32/cimwin32prov``), plus ``../shared/HYPERV-WMI.md``.  Properties are
+``root/cimv2`` (``windows/win32/cimwin32prov``).  Properties are
 kept in alphabetical order because that is the order the WinRM WMI plugin writes them in (see
 ``wsman-samples/01``).
 """
