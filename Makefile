@@ -3,9 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# A second environment with every runtime dependency at the oldest version pyproject.toml allows.
+OLDEST := .venv-oldest
+OLDEST_STAMP := $(OLDEST)/.installed
 CODE := $(wildcard src tests examples benchmarks fuzz)
 
-.PHONY: demo test check lint typecheck pytest bench soak fuzz clean
+.PHONY: demo test check pytest-oldest bench soak fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,16 +16,30 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(OLDEST_STAMP): pyproject.toml constraints-oldest.txt
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install --quiet -c constraints-oldest.txt -e '.[test]'
+	touch $(OLDEST_STAMP)
+
 ## Set everything up and run the fleet inventory against the embedded simulated fleet.
 demo: $(STAMP)
 	$(BIN)/aiohyperv inventory
 
-## Set everything up, then format check, lint, type check and the whole test suite.
-test: $(STAMP)
+## Set everything up, then format check, lint, type check and the whole test suite, run twice:
+## with the newest dependencies and with the oldest ones pyproject.toml allows.
+test: check pytest-oldest
+
+## Format check, lint, type check and the test suite, in .venv only.
+check: $(STAMP)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/mypy $(CODE)
 	$(BIN)/pytest -q
+
+## The test suite against the dependency floors (constraints-oldest.txt).
+pytest-oldest: $(OLDEST_STAMP)
+	$(OLDEST)/bin/pytest -q
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
@@ -37,4 +54,4 @@ soak: $(STAMP)
 	$(BIN)/python benchmarks/soak.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(OLDEST) build *.egg-info src/*.egg-info

@@ -31,7 +31,10 @@ from aiohyperv.simulator._auth import ServerAuthPolicy, UserTable, auth_middlewa
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-SAMPLE = pathlib.Path("/work/shared/wsman-samples/01_get_response_win32_logicaldisk_windows.xml")
+SAMPLE = (
+    pathlib.Path(__file__).resolve().parents[1]
+    / "tests/data/wsman-samples/01_get_response_win32_logicaldisk_windows.xml"
+)
 REQUEST = (
     b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
     b'xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" '
@@ -118,26 +121,23 @@ async def main(args: argparse.Namespace) -> None:
     client_ssl = ssl.create_default_context()
     ca.configure_trust(client_ssl)
     users = UserTable({CREDS.username: CREDS.password})
-    reply = SAMPLE.read_bytes() if SAMPLE.exists() else REQUEST * 4  # noqa: ASYNC240 - once, at start
+    reply = SAMPLE.read_bytes() if SAMPLE.exists() else REQUEST * 4
     total = args.requests + min(50, args.requests)
     results: list[Result] = []
-    try:
-        cases = [
-            ("Basic/HTTPS", "basic", server_ssl, client_ssl),
-            ("NTLM/HTTP sealed", "ntlm", None, None),
-            ("NTLM/HTTPS", "ntlm", server_ssl, client_ssl),
-        ]
-        for name, method, s_ssl, c_ssl in cases:
-            async with serve(users, ServerAuthPolicy(), s_ssl, reply) as url:
-                auth = ClientAuth(
-                    method,  # type: ignore[arg-type]
-                    hostname="127.0.0.1",
-                    https=s_ssl is not None,
-                    credentials=CREDS,
-                )
-                results.append(await run_one(name, auth, url, c_ssl, args))
-    finally:
-        users.close()
+    cases = [
+        ("Basic/HTTPS", "basic", server_ssl, client_ssl),
+        ("NTLM/HTTP sealed", "ntlm", None, None),
+        ("NTLM/HTTPS", "ntlm", server_ssl, client_ssl),
+    ]
+    for name, method, s_ssl, c_ssl in cases:
+        async with serve(users, ServerAuthPolicy(), s_ssl, reply) as url:
+            auth = ClientAuth(
+                method,  # type: ignore[arg-type]
+                hostname="127.0.0.1",
+                https=s_ssl is not None,
+                credentials=CREDS,
+            )
+            results.append(await run_one(name, auth, url, c_ssl, args))
     print(
         f"bench_auth: {args.requests} requests (+{total - args.requests} warm-up) per case, "
         f"concurrency {args.concurrency}, {args.connections} pooled connections, one host"

@@ -4,7 +4,8 @@ Serves one simulated Windows Server 2019 host on 127.0.0.1 (every answer delayed
 ``--latency-ms``), connects with the driver and times three ways of describing every VM:
 
 * ``serial``: one VM at a time, and inside each call the independent queries one after another
-  too (``conn.sequential = True``) -- what a naive port of libvirt's driver does;
+  too (:func:`_one_at_a_time` in place of ``conn.gather``) -- what a naive port of libvirt's
+  driver does;
 * ``one-at-a-time``: one VM at a time, each call fetching its settings classes concurrently;
 * ``concurrent``: every VM at once (``asyncio.gather``), bounded by the pool's per-host limits.
 
@@ -23,9 +24,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import inspect
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 from aiohyperv._credentials import Credentials
 from aiohyperv._transport import Limits, SessionPool
@@ -53,6 +56,20 @@ async def serve(vms, latency):
 
 asyncio.run(serve(int(sys.argv[1]), float(sys.argv[2])))
 """
+
+
+async def _one_at_a_time(*aws: Awaitable[Any]) -> list[Any]:
+    """``HyperVConnection.gather`` as a naive driver would do it: one query after another."""
+    results: list[Any] = []
+    try:
+        for aw in aws:
+            results.append(await aw)
+    except BaseException:
+        for rest in aws[len(results) + 1 :]:
+            if inspect.iscoroutine(rest):
+                rest.close()
+        raise
+    return results
 
 
 @contextlib.asynccontextmanager
@@ -122,12 +139,9 @@ async def bench(args: argparse.Namespace) -> None:
 
                 def serial_run(op: Callable[[Domain], Awaitable[object]] = op) -> Awaitable[None]:
                     async def go() -> None:
-                        conn.sequential = True
-                        try:
+                        with mock.patch.object(conn, "gather", _one_at_a_time):
                             for d in domains:
                                 await op(d)
-                        finally:
-                            conn.sequential = False
 
                     return go()
 

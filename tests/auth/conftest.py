@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,13 @@ from cryptography.x509.oid import NameOID
 
 from aiohyperv._auth import AuthClientRequest
 from aiohyperv._auth._certs import UPN_OID
-from aiohyperv.simulator._auth import AUTH_INFO, ServerAuthPolicy, UserTable, auth_middleware
+from aiohyperv.simulator._auth import (
+    AUTH_INFO,
+    ServerAuthPolicy,
+    UserTable,
+    auth_middleware,
+    request_body,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -42,7 +48,7 @@ class Seen:
 async def echo_handler(request: web.Request) -> web.Response:
     """A WS-Man-like handler: answers a SOAP envelope naming the user and echoing the body."""
     seen: Seen = request.app[SEEN]
-    body = await request.read()
+    body = await request_body(request)
     info = request[AUTH_INFO]
     seen.bodies.append(body)
     seen.users.append(info.user.principal)
@@ -156,10 +162,8 @@ def issue_upn_cert(ca: trustme.CA, upn: str) -> tuple[bytes, bytes]:
 
 
 @pytest.fixture
-def users() -> Iterator[UserTable]:
-    table = UserTable(USERS)
-    yield table
-    table.close()
+def users() -> UserTable:
+    return UserTable(USERS)
 
 
 ServerFactory = Callable[..., "contextlib.AbstractAsyncContextManager[Server]"]

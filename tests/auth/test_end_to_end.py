@@ -432,24 +432,21 @@ async def test_two_listeners_with_different_passwords_for_the_same_user(
     start_server: ServerFactory,
 ) -> None:
     other = UserTable({"CORP\\alice": "another-password-1"})
-    try:
-        async with (
-            start_server() as first,
-            start_server(table=other) as second,
-            client_session() as session,
-        ):
-            good_first = ntlm()
-            good_second = ntlm(Credentials(username="CORP\\alice", password="another-password-1"))
-            r1, r2 = await asyncio.gather(
-                good_first.post(session, first.url, body(1)),
-                good_second.post(session, second.url, body(2)),
-            )
-            expect_echo(r1.body, "CORP\\alice", 1)
-            expect_echo(r2.body, "CORP\\alice", 2)
-            with pytest.raises(AuthenticationError):
-                await ntlm().post(session, second.url, body(3))
-    finally:
-        other.close()
+    async with (
+        start_server() as first,
+        start_server(table=other) as second,
+        client_session() as session,
+    ):
+        good_first = ntlm()
+        good_second = ntlm(Credentials(username="CORP\\alice", password="another-password-1"))
+        r1, r2 = await asyncio.gather(
+            good_first.post(session, first.url, body(1)),
+            good_second.post(session, second.url, body(2)),
+        )
+        expect_echo(r1.body, "CORP\\alice", 1)
+        expect_echo(r2.body, "CORP\\alice", 2)
+        with pytest.raises(AuthenticationError):
+            await ntlm().post(session, second.url, body(3))
 
 
 async def test_kerberos(start_server: ServerFactory) -> None:

@@ -10,7 +10,6 @@ import importlib.util
 import os
 import ssl
 import struct
-from typing import TYPE_CHECKING
 
 import pytest
 import trustme
@@ -39,17 +38,12 @@ from aiohyperv.simulator._auth import (
 
 from .conftest import issue_upn_cert
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
 PASSWORD = "Tr0ub4dor&3"
 
 
 @pytest.fixture
-def table() -> Iterator[UserTable]:
-    t = UserTable([AuthUser(username="alice", password=PASSWORD, domain="CORP")])
-    yield t
-    t.close()
+def table() -> UserTable:
+    return UserTable([AuthUser(username="alice", password=PASSWORD, domain="CORP")])
 
 
 def state_of(c: ClientSecurityContext) -> HandshakeState:
@@ -294,21 +288,18 @@ def test_parse_authorization() -> None:
 
 def test_user_table_lookup_and_basic() -> None:
     t = UserTable({"admin": "pw-1", "CORP\\alice": "pw-2"})
-    try:
-        assert t.lookup("ADMIN") is not None
-        assert t.lookup(".\\admin") is not None
-        assert t.lookup("corp\\ALICE") is not None
-        assert t.lookup("OTHER\\alice") is None
-        assert t.check_password("CORP\\alice", "pw-2") is not None
-        assert t.check_password("CORP\\alice", "pw-1") is None
-        good = base64.b64encode(b"admin:pw-1").decode()
-        assert t.check_basic(good) is not None
-        assert t.check_basic(base64.b64encode(b"admin:pw-2").decode()) is None
-        assert t.check_basic("!!!") is None
-        assert t.check_basic(base64.b64encode(b"no-colon").decode()) is None
-        assert "pw-1" not in repr(t) and "pw-2" not in repr(list(t))
-    finally:
-        t.close()
+    assert t.lookup("ADMIN") is not None
+    assert t.lookup(".\\admin") is not None
+    assert t.lookup("corp\\ALICE") is not None
+    assert t.lookup("OTHER\\alice") is None
+    assert t.check_password("CORP\\alice", "pw-2") is not None
+    assert t.check_password("CORP\\alice", "pw-1") is None
+    good = base64.b64encode(b"admin:pw-1").decode()
+    assert t.check_basic(good) is not None
+    assert t.check_basic(base64.b64encode(b"admin:pw-2").decode()) is None
+    assert t.check_basic("!!!") is None
+    assert t.check_basic(base64.b64encode(b"no-colon").decode()) is None
+    assert "pw-1" not in repr(t) and "pw-2" not in repr(list(t))
 
 
 @pytest.mark.parametrize("bad", [{"a:b": "x"}, {"a": "pass:word"}, {"a": "x\ny"}, {"": "x"}, {}])
@@ -317,43 +308,25 @@ def test_user_table_rejects_unstorable_entries(bad: dict[str, str]) -> None:
         UserTable(bad)
 
 
-def test_user_file_is_private_and_removed() -> None:
-    t = UserTable({"admin": "pw-1"})
-    path = t.ntlm_user_file()
-    assert os.stat(path).st_mode & 0o077 == 0
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
-    # smbpasswd lines: LMOWFv1 and NTOWFv1 ("pw-1") computed once, never the password itself.
-    entry = "0:B3B1BB7E6097339EAAD3B435B51404EE:09B107437E4B4C321C6A521E62AE5058:[U          ]"
-    assert text.splitlines() == [f"admin:{entry}:LCT-00000000", f".\\admin:{entry}:LCT-00000000"]
-    assert "pw-1" not in text
-    t.close()
-    assert not os.path.exists(path)
-
-
 def test_tables_do_not_leak_between_acceptors_or_into_the_environment() -> None:
     before = os.environ.get("NTLM_USER_FILE")
     t1 = UserTable({"CORP\\alice": "first-pw"})
     t2 = UserTable({"CORP\\alice": "second-pw"})
-    try:
-        # Interleave two handshakes, each against its own table.
-        c1, s1 = client("first-pw"), ServerSecurityContext(t1)
-        c2, s2 = client("second-pw"), ServerSecurityContext(t2)
-        h1, h2 = c1.next_header(), c2.next_header()
-        ok1, ch1 = s1.accept(h1.split(" ", 1)[1])
-        ok2, ch2 = s2.accept(h2.split(" ", 1)[1])
-        assert ch1 and ch2
-        c1.receive(401, [ch1])
-        c2.receive(401, [ch2])
-        ok2, _ = s2.accept(c2.next_header().split(" ", 1)[1])
-        ok1, _ = s1.accept(c1.next_header().split(" ", 1)[1])
-        assert ok1 and ok2
-        c3, s3 = client("first-pw"), ServerSecurityContext(t2)
-        with pytest.raises(AuthenticationError):
-            handshake(c3, s3)
-    finally:
-        t1.close()
-        t2.close()
+    # Interleave two handshakes, each against its own table.
+    c1, s1 = client("first-pw"), ServerSecurityContext(t1)
+    c2, s2 = client("second-pw"), ServerSecurityContext(t2)
+    h1, h2 = c1.next_header(), c2.next_header()
+    ok1, ch1 = s1.accept(h1.split(" ", 1)[1])
+    ok2, ch2 = s2.accept(h2.split(" ", 1)[1])
+    assert ch1 and ch2
+    c1.receive(401, [ch1])
+    c2.receive(401, [ch2])
+    ok2, _ = s2.accept(c2.next_header().split(" ", 1)[1])
+    ok1, _ = s1.accept(c1.next_header().split(" ", 1)[1])
+    assert ok1 and ok2
+    c3, s3 = client("first-pw"), ServerSecurityContext(t2)
+    with pytest.raises(AuthenticationError):
+        handshake(c3, s3)
     assert os.environ.get("NTLM_USER_FILE") == before
 
 
@@ -392,19 +365,16 @@ def test_certificate_identity_reads_upn_email_and_cn(ca: trustme.CA) -> None:
 
 def test_map_certificate(ca: trustme.CA) -> None:
     t = UserTable({"CORP\\bob": "x-1", "admin": "y-2"})
-    try:
-        der = _der(ca.issue_cert("bob@corp.example"))
-        rules = [CertificateMapping(subject="BOB@corp.example", username="CORP\\bob")]
-        user = map_certificate(der, rules, t)
-        assert user is not None and user.principal == "CORP\\bob"
-        assert map_certificate(_der(ca.issue_cert("eve@corp.example")), rules, t) is None
-        wildcard = [CertificateMapping(subject="*", username="admin")]
-        mapped = map_certificate(der, wildcard, t)
-        assert mapped is not None and mapped.principal == "admin"
-        assert map_certificate(b"junk", wildcard, t) is None
-        assert map_certificate(der, [CertificateMapping(subject="*", username="ghost")], t) is None
-    finally:
-        t.close()
+    der = _der(ca.issue_cert("bob@corp.example"))
+    rules = [CertificateMapping(subject="BOB@corp.example", username="CORP\\bob")]
+    user = map_certificate(der, rules, t)
+    assert user is not None and user.principal == "CORP\\bob"
+    assert map_certificate(_der(ca.issue_cert("eve@corp.example")), rules, t) is None
+    wildcard = [CertificateMapping(subject="*", username="admin")]
+    mapped = map_certificate(der, wildcard, t)
+    assert mapped is not None and mapped.principal == "admin"
+    assert map_certificate(b"junk", wildcard, t) is None
+    assert map_certificate(der, [CertificateMapping(subject="*", username="ghost")], t) is None
 
 
 def test_channel_binding_data(ca: trustme.CA) -> None:

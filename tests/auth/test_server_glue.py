@@ -11,7 +11,13 @@ from aiohttp import web
 
 from aiohyperv import AuthenticationError, Credentials
 from aiohyperv._auth import ClientAuth
-from aiohyperv.simulator._auth import AUTH_INFO, UserTable, auth_middleware, seal_body
+from aiohyperv.simulator._auth import (
+    AUTH_INFO,
+    UserTable,
+    auth_middleware,
+    request_body,
+    seal_body,
+)
 from tests._proxy import RecordingProxy
 
 from .conftest import client_session
@@ -25,7 +31,7 @@ HOST_B = UserTable({"admin": "password-of-b"})
 
 
 async def streaming_handler(request: web.Request) -> web.StreamResponse:
-    data = await request.read()
+    data = await request_body(request)
     info = request.get(AUTH_INFO)
     who = info.user.principal.encode() if info is not None else b"anonymous"
     content_type, payload = seal_body(request, b"<Streamed by='%s'>%s</Streamed>" % (who, data))

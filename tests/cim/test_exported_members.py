@@ -37,7 +37,7 @@ def test_all_is_the_sorted_set_of_public_names(module: ModuleType) -> None:
 
 
 def test_design_contract_names_exist() -> None:
-    # The names DESIGN.md fixes for the layers above.
+    # The names the layers above rely on (docs/ARCHITECTURE.md).
     for name in (
         "ANONYMOUS EPR CimType RawValue PropertyValue CimInstance coerce format_value "
         "parse_cim_datetime format_cim_datetime format_cim_interval EmbeddedInstance "

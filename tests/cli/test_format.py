@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aiohyperv.cli import build_parser
-from aiohyperv.cli._format import format_kv, format_table, scaled_kib
+from aiohyperv.cli._format import format_columns, format_kv, format_table, scaled_kib
 
 
 def test_table_matches_vsh_table() -> None:
@@ -74,3 +74,16 @@ def test_parser_knows_virsh_commands() -> None:
     assert args.json is True and args.connect == "hyperv://h/"
     args = parser.parse_args(["hostname", "--json"])
     assert args.json is True
+
+
+def test_format_columns_aligns_by_display_width_and_right_aligns_numbers() -> None:
+    text = format_columns(
+        ("HOST", "VM", "GIB"), [("hv01", "数据库", "12"), ("hv02", "web\x1b[2J", "3")], right={2}
+    )
+    # The wide characters take two columns each; the escape sequence is defused.
+    assert text.splitlines() == [
+        "HOST  VM       GIB",
+        "----  -------  ---",
+        "hv01  数据库    12",
+        "hv02  web?[2J    3",
+    ]

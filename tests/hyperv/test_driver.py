@@ -9,6 +9,7 @@ import struct
 import uuid
 import zlib
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import pytest
 from lxml import etree
@@ -34,6 +35,8 @@ from aiohyperv.hyperv._jobs import wait_for_job
 from .conftest import AUTH, domain_in
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from aiohyperv.hyperv import HyperVConnection
     from aiohyperv.simulator import SimulatedHost, SimulatorServer
 
@@ -416,13 +419,16 @@ async def test_xml_desc_queries_run_concurrently(conn: HyperVConnection) -> None
     try:
         concurrent_xml = await dom.xml_desc()
         concurrent_peak = peak
-        conn.sequential = True
+
+        async def one_at_a_time(*aws: Awaitable[object]) -> list[object]:
+            return [await aw for aw in aws]
+
         peak = 0
-        sequential_xml = await dom.xml_desc()
+        with mock.patch.object(conn, "gather", one_at_a_time):
+            sequential_xml = await dom.xml_desc()
         sequential_peak = peak
     finally:
         session.enumerate = original  # type: ignore[method-assign]
-        conn.sequential = False
     assert concurrent_xml == sequential_xml == batched_xml
     assert concurrent_peak >= 5  # the settings classes were fetched side by side
     assert sequential_peak == 1

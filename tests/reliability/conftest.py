@@ -27,6 +27,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from aiohyperv._config import ConnectionURI, parse_uri
+from aiohyperv.simulator._auth import request_body
 from aiohyperv.simulator._codec import Request, parse_request
 
 from ._corpus import RawReply, Reply, Responder
@@ -73,7 +74,7 @@ def hostile_app(responder: Responder, served: Served) -> web.Application:
     """An aiohttp app answering every POST with ``responder(request)``'s Reply."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        body = await request.read()
+        body = await request_body(request)
         served.requests += 1
         parsed = _parse(body)
         if parsed is not None:

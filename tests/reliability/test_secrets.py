@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from aiohttp.test_utils import TestServer
 
+from aiohyperv._auth._ntowf import nt_hash
 from aiohyperv._config import parse_uri
 from aiohyperv._credentials import Credentials
 from aiohyperv._exceptions import HyperVError
@@ -39,17 +40,6 @@ WRONG = "Wr0ng-Guess-Passw0rd?"
 USER = "admin"
 
 
-def _nt_hash(password: str) -> bytes:
-    try:
-        from spnego._ntlm_raw.crypto import ntowfv1
-
-        return bytes(ntowfv1(password))
-    except ImportError:  # pragma: no cover - pyspnego moved it
-        import hashlib
-
-        return hashlib.new("md4", password.encode("utf-16-le")).digest()
-
-
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -57,7 +47,7 @@ def _b64(text: str) -> str:
 def static_secrets() -> set[str]:
     secrets = {PASSWORD, WRONG}
     for pw in (PASSWORD, WRONG):
-        digest = _nt_hash(pw)
+        digest = nt_hash(pw)
         secrets |= {
             digest.hex(),
             digest.hex().upper(),

@@ -1,4 +1,4 @@
-"""The simulator's native NTLM acceptor (``aiohyperv.simulator._auth._acceptor._NTLMAcceptor``).
+"""The simulator's NTLM acceptor (``aiohyperv.simulator._auth._ntlm.NTLMAcceptor``).
 
 It replaced pyspnego's acceptor on the hot path of a simulated fleet, so these tests hold it to
 what pyspnego's clients (and so Windows clients) expect: SPNEGO and raw NTLM handshakes, the
@@ -9,33 +9,31 @@ password, unknown user, tampered MIC, wrong channel bindings, tampered or replay
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
+import hashlib
+import hmac
+import struct
 
 import pytest
 import spnego
 from spnego.channel_bindings import GssChannelBindings
 
 from aiohyperv._auth._client import _credentials
+from aiohyperv._auth._ntowf import nt_hash
 from aiohyperv._exceptions import ProtocolError
 from aiohyperv.simulator._auth import AuthUser, ServerSecurityContext, UserTable
-from aiohyperv.simulator._auth._acceptor import _NTLMAcceptor, _spnego_init
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+from aiohyperv.simulator._auth._ntlm import NTLMAcceptor, spnego_init
 
 PASSWORD = "S1mulated-pw"
 
 
 @pytest.fixture
-def table() -> Iterator[UserTable]:
-    t = UserTable(
+def table() -> UserTable:
+    return UserTable(
         [
             AuthUser(username="admin", password=PASSWORD),
             AuthUser(username="admin", password=PASSWORD, domain="HV01"),
         ]
     )
-    yield t
-    t.close()
 
 
 def make_client(
@@ -101,7 +99,7 @@ def test_spnego_handshake_uses_the_native_acceptor(
     c, s = make_client(user), ServerSecurityContext(table)
     assert handshake(c, s)
     assert c.complete
-    assert isinstance(s._ctx, _NTLMAcceptor)
+    assert isinstance(s._ctx, NTLMAcceptor)
     assert s.established and s.principal == principal
 
 
@@ -109,7 +107,7 @@ def test_spnego_handshake_uses_the_native_acceptor(
 def test_sealing_both_ways_after_the_handshake(table: UserTable, protocol: str) -> None:
     c, s = make_client(protocol=protocol), ServerSecurityContext(table)
     assert handshake(c, s)
-    assert isinstance(s._ctx, _NTLMAcceptor)
+    assert isinstance(s._ctx, NTLMAcceptor)
     for n in range(3):  # sequence numbers and RC4 streams must stay in step
         request = f"<request n='{n}'/>".encode() * (n + 1)
         wrapped = c.wrap_winrm(request)
@@ -184,7 +182,7 @@ def test_channel_bindings_must_match(table: UserTable) -> None:
 def test_tampered_and_replayed_messages_do_not_unseal(table: UserTable) -> None:
     c, s = make_client(), ServerSecurityContext(table)
     assert handshake(c, s)
-    assert isinstance(s._ctx, _NTLMAcceptor)
+    assert isinstance(s._ctx, NTLMAcceptor)
     wrapped = c.wrap_winrm(b"<a/>")
     bad = bytearray(wrapped.data)
     bad[0] ^= 0x20
@@ -193,7 +191,7 @@ def test_tampered_and_replayed_messages_do_not_unseal(table: UserTable) -> None:
 
     c, s = make_client(), ServerSecurityContext(table)
     assert handshake(c, s)
-    assert isinstance(s._ctx, _NTLMAcceptor)
+    assert isinstance(s._ctx, NTLMAcceptor)
     wrapped = c.wrap_winrm(b"<b/>")
     assert s._ctx.unwrap_winrm(wrapped.header, wrapped.data) == b"<b/>"
     with pytest.raises(ProtocolError):  # the sequence number has moved on
@@ -209,11 +207,55 @@ def test_a_new_handshake_on_the_connection_starts_over(table: UserTable) -> None
     assert s.established
 
 
+def _raw_ntlm_logon(s: ServerSecurityContext, *, bindings: bytes | None) -> bool:
+    """A raw NTLMv2 logon built by hand (MS-NLMP 2.2.1.3, 3.3.2), to send a channel binding
+    value no client library produces: ``bindings`` is the MsvAvChannelBindings value, None to
+    leave the pair out.  No MIC, no key exchange.  True if the server accepted it."""
+    ess_128_unicode = 0x00080000 | 0x20000000 | 0x00000001 | 0x00000010 | 0x00000020
+    negotiate = b"NTLMSSP\x00\x01\x00\x00\x00" + struct.pack("<I", ess_128_unicode) + bytes(16)
+    complete, www = s.accept(b64(negotiate))
+    assert not complete
+    challenge = unb64(www)
+    server_challenge = challenge[24:32]
+    pairs = b""
+    if bindings is not None:
+        pairs += struct.pack("<HH", 10, len(bindings)) + bindings  # MsvAvChannelBindings
+    pairs += struct.pack("<HH", 0, 0)  # MsvAvEOL
+    blob = b"\x01\x01" + bytes(6) + bytes(8) + b"cli-chal" + bytes(4) + pairs
+    key = hmac.digest(nt_hash(PASSWORD), "ADMIN".encode("utf-16-le"), "md5")
+    nt_response = hmac.digest(key, server_challenge + blob, "md5") + blob
+    user = "admin".encode("utf-16-le")
+    fields = ((b"", 12), (nt_response, 20), (b"", 28), (user, 36), (b"", 44), (b"", 52))
+    offset, header, payload = 64, bytearray(64), b""
+    header[:12] = b"NTLMSSP\x00\x03\x00\x00\x00"
+    for value, at in fields:
+        header[at : at + 8] = struct.pack("<HHI", len(value), len(value), offset)
+        offset += len(value)
+        payload += value
+    header[60:64] = struct.pack("<I", ess_128_unicode)
+    complete, _www = s.accept(b64(bytes(header) + payload))
+    return complete
+
+
+def test_strict_channel_binding_refuses_a_zero_or_missing_binding(table: UserTable) -> None:
+    # Windows with CbtHardeningLevel=Strict refuses an HTTPS logon whose binding is absent or
+    # all zero (MS-NLMP 2.2.2.1 calls zero "unknown"); only Relaxed lets it through.
+    data = b"tls-server-end-point:" + bytes(range(32))
+    right = hashlib.md5(GssChannelBindings(application_data=data).pack()).digest()
+    assert _raw_ntlm_logon(ServerSecurityContext(table, channel_bindings=data), bindings=right)
+    for bindings in (bytes(16), None, bytes(range(16))):
+        s = ServerSecurityContext(table, channel_bindings=data)
+        assert not _raw_ntlm_logon(s, bindings=bindings)
+        assert not s.established
+    # Without Extended Protection the binding is not looked at.
+    assert _raw_ntlm_logon(ServerSecurityContext(table), bindings=bytes(16))
+
+
 def test_other_mechanisms_first_go_to_pyspnego(table: UserTable) -> None:
     c = make_client()
     first = c.step()
     assert first is not None
-    assert _spnego_init(first) is not None
+    assert spnego_init(first) is not None
     # The same NegTokenInit with Kerberos (1.2.840.113554.1.2.2) listed before NTLM.
     kerberos = b"\x06\x09\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"
     ntlm = b"\x06\x0a\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a"
@@ -229,9 +271,9 @@ def test_other_mechanisms_first_go_to_pyspnego(table: UserTable) -> None:
     token = first.replace(old_list, mech_list)
     for at in (1, 11, 13, 15):  # [APPLICATION 0], [0], SEQUENCE, [0] mechTypes
         token = regrow(token, at)
-    assert _spnego_init(token) is None
+    assert spnego_init(token) is None
     s = ServerSecurityContext(table)
-    assert not isinstance(s._new_acceptor(token), _NTLMAcceptor)
+    assert not isinstance(s._new_acceptor(token), NTLMAcceptor)
 
 
 def test_garbage_is_refused(table: UserTable) -> None:

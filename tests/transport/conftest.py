@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from aiohyperv._config import ConnectionURI, parse_uri
+from aiohyperv.simulator._auth import request_body
 
 from .fakehost import FakeHost
 
@@ -63,7 +64,7 @@ async def canned(_request: web.Request, _body: bytes) -> web.StreamResponse:
 
 def make_app(rec: Recorder, respond: Responder) -> web.Application:
     async def handle(request: web.Request) -> web.StreamResponse:
-        body = await request.read()
+        body = await request_body(request)
         rec.requests += 1
         rec.bodies.append(body)
         if request.transport is not None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from aiohyperv.cim import EPR, CimInstance
+from aiohyperv.simulator._auth import request_body
 from aiohyperv.simulator._codec import (
     Request,
     build_enumerate_response,
@@ -120,7 +121,7 @@ class FakeHost:
         return [make_instance(i) for i in range(start, stop)], end
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        data = await request.read()
+        data = await request_body(request)
         req = parse_request(data)
         self.requests.append(req)
         op = req.action.rpartition("/")[2]

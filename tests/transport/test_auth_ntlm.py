@@ -21,18 +21,14 @@ from aiohyperv.simulator._auth import UserTable, ntlm_middleware
 from .fakehost import RURI
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from .conftest import Fake, FakeFactory
 
 ALICE = Credentials(username="CORP\\alice", password="Wonderland-9")
 
 
 @pytest.fixture
-def users() -> Iterator[UserTable]:
-    table = UserTable({"CORP\\alice": "Wonderland-9"})
-    yield table
-    table.close()
+def users() -> UserTable:
+    return UserTable({"CORP\\alice": "Wonderland-9"})
 
 
 async def start(fakehost: FakeFactory, users: UserTable, items: int = 0) -> Fake:

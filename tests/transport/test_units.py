@@ -1,4 +1,4 @@
-"""Pure pieces of the transport: exception mapping, the gate, option checks, exports."""
+"""Pure pieces of the transport: exception mapping, the FIFO semaphore, option checks, exports."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from aiohyperv._transport import (
     is_retryable,
     map_exceptions,
 )
-from aiohyperv._transport._gate import Gate
+from aiohyperv._transport._semaphore import FifoSemaphore
 
 KEY = ConnectionKey("hv01", 5986, True, True, None, None, None)
 HOST = "hv01:5986"
@@ -159,7 +159,7 @@ async def test_dns_failure_through_the_session() -> None:
 
 
 async def test_gate_fifo_and_counts() -> None:
-    gate = Gate(2)
+    gate = FifoSemaphore(2)
     await gate.acquire()
     await gate.acquire()
     order: list[int] = []
@@ -180,7 +180,7 @@ async def test_gate_fifo_and_counts() -> None:
 
 
 async def test_gate_slot_granted_then_cancelled_is_passed_on() -> None:
-    gate = Gate(1)
+    gate = FifoSemaphore(1)
     await gate.acquire()
     first = asyncio.create_task(gate.acquire())
     second = asyncio.create_task(gate.acquire())
@@ -196,7 +196,7 @@ async def test_gate_slot_granted_then_cancelled_is_passed_on() -> None:
 
 
 async def test_gate_cancelled_waiter_leaves_no_trace() -> None:
-    gate = Gate(1)
+    gate = FifoSemaphore(1)
     await gate.acquire()
     task = asyncio.create_task(gate.acquire())
     await asyncio.sleep(0)

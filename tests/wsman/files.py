@@ -11,7 +11,7 @@ RESPONSES = DATA / "responses"
 
 
 def sample(name: str) -> bytes:
-    """A recorded Windows sample (copied from ../shared/wsman-samples)."""
+    """A recorded Windows sample (``tests/data/wsman-samples/``)."""
     return (SAMPLES / name).read_bytes()
 
 

@@ -15,7 +15,6 @@ last client token) a non-401 status, possibly with a final token for mutual auth
 from __future__ import annotations
 
 import enum
-import functools
 from typing import TYPE_CHECKING, Literal
 
 import spnego
@@ -25,12 +24,11 @@ from .._exceptions import AuthenticationError, ConfigError, HTTPStatusError, Inv
 from ._encryption import (
     KERBEROS_PROTOCOL,
     SPNEGO_PROTOCOL,
-    Sealer,
     decrypt_message,
     encrypt_message,
 )
 from ._headers import decode_token, format_token, parse_challenges
-from ._ntlm_seal import fast_sealer
+from ._ntowf import nt_hash
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -78,7 +76,6 @@ class ClientSecurityContext:
         "_encrypt",
         "_protocol",
         "_scheme",
-        "_sealer",
         "_state",
         "_token",
         "_username",
@@ -104,7 +101,6 @@ class ClientSecurityContext:
         self._encrypt = encrypt
         self._state = HandshakeState.INITIAL
         self._token: bytes | None = None
-        self._sealer: Sealer | None = None
         self.legs = 0
         bindings = (
             GssChannelBindings(application_data=channel_bindings) if channel_bindings else None
@@ -259,9 +255,6 @@ class ClientSecurityContext:
                 auth_method=self._protocol,
             )
         self._state = HandshakeState.ESTABLISHED
-        if self._encrypt:
-            # NTLM sealing at C speed from here on; pyspnego's own wrap for anything else.
-            self._sealer = fast_sealer(self._ctx) or self._ctx
         return True
 
     def wrap(self, body: bytes) -> tuple[str, bytes]:
@@ -279,9 +272,7 @@ class ClientSecurityContext:
         if not self._encrypt:
             raise InvalidOperation("this connection was not set up for message encryption")
         try:
-            return encrypt_message(
-                self._sealer or self._ctx, body, protocol=self.encryption_protocol
-            )
+            return encrypt_message(self._ctx, body, protocol=self.encryption_protocol)
         except Exception:
             self._fail()
             raise
@@ -301,7 +292,7 @@ class ClientSecurityContext:
             )
         try:
             return decrypt_message(
-                self._sealer or self._ctx,
+                self._ctx,
                 content_type,
                 payload,
                 protocol=self.encryption_protocol,
@@ -331,30 +322,21 @@ class ClientSecurityContext:
 
 
 def _credentials(username: str, password: str) -> str | list[spnego.Credential]:
-    """What ``spnego.client`` is given: the password for Kerberos, its hashes for NTLM.
+    """What ``spnego.client`` is given: the NT hash for NTLM, the password for Kerberos.
 
-    pyspnego's NTLM derives the LM and NT hashes (DES and MD4, in pure Python) from the
-    password in every new context, that is on every connection; a fleet opens thousands.
-    An ``NTLMHash`` credential ahead of the ``Password`` gives NTLM the hashes computed once
-    per password, and leaves the password to Kerberos (pyspnego uses the first credential that
-    supports each protocol).  Without a user name pyspnego's default (the Kerberos ticket
-    cache) applies, as before.
+    pyspnego's NTLM derives the NT hash (MD4, in pure Python) from the password in every new
+    context, that is on every connection; a fleet opens thousands.  An ``NTLMHash`` credential
+    ahead of the ``Password`` gives NTLM the hash computed once per password
+    (:func:`~aiohyperv._auth._ntowf.nt_hash`), and leaves the password to Kerberos (pyspnego
+    uses the first credential that supports each protocol).  NTLMv2 needs no LM hash.  Without
+    a user name pyspnego's default (the Kerberos ticket cache) applies.
     """
     if not username:
         return username
-    lm_hash, nt_hash = _ntlm_hashes(password)
     return [
-        spnego.NTLMHash(username=username, lm_hash=lm_hash, nt_hash=nt_hash),
+        spnego.NTLMHash(username=username, nt_hash=nt_hash(password).hex().upper()),
         spnego.Password(username=username, password=password),
     ]
-
-
-@functools.lru_cache(maxsize=64)
-def _ntlm_hashes(password: str) -> tuple[str, str]:
-    """LMOWFv1 and NTOWFv1 of ``password`` as hex (MS-NLMP 3.3.1), computed once per password."""
-    from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
-
-    return lmowfv1(password).hex().upper(), ntowfv1(password).hex().upper()
 
 
 def _reason(exc: BaseException) -> str:

@@ -28,7 +28,7 @@ from .._exceptions import (
 )
 from .._log import logger
 from ._errors import map_exceptions
-from ._gate import Gate
+from ._semaphore import FifoSemaphore
 
 if TYPE_CHECKING:
     import ssl
@@ -131,12 +131,12 @@ class _BudgetConnector(aiohttp.TCPConnector):
     whatever closed it (keep-alive expiry, server, error, session close), so the budget counts
     exactly the connections that are open.
 
-    It also keeps its host's connection counters (opened, reused, waiting for a connection):
-    here, where aiohttp decides, rather than through a ``TraceConfig``, whose signals aiohttp
+    It also keeps its host's connection counters (opened, reused): here, where aiohttp
+    decides, rather than through a ``TraceConfig``, whose signals aiohttp
     sends for every request (a dozen coroutines each, whether anyone listens or not).
     """
 
-    def __init__(self, *, budget: Gate, host: HostTransport, **kwargs: object) -> None:
+    def __init__(self, *, budget: FifoSemaphore, host: HostTransport, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]  # forwards TCPConnector's own kwargs
         self._budget = budget
         self._host = host
@@ -168,14 +168,6 @@ class _BudgetConnector(aiohttp.TCPConnector):
             self._host._count("reused")
         return conn
 
-    async def _wait_for_available_connection(self, key: ConnectionKey, traces: list[Trace]) -> None:
-        host = self._host
-        host._conn_queued += 1
-        try:
-            await super()._wait_for_available_connection(key, traces)
-        finally:
-            host._conn_queued -= 1
-
     def _lost(self, fut: asyncio.Future[None] | None) -> None:
         if fut is not None and not fut.cancelled():
             fut.exception()  # mark retrieved: a reset connection is not an error here
@@ -186,9 +178,10 @@ class _BudgetConnector(aiohttp.TCPConnector):
 class HostTransport:
     """HTTP(S) POSTs to one WS-Man endpoint, through a pooled keep-alive ClientSession.
 
-    Created by :class:`SessionPool`; the pool passes the shared gates and counters.  Every
-    request takes a per-host operation slot, then a pool-wide one, then a connection from the
-    host's connector (whose connections each hold a slot of the pool-wide connection budget).
+    Created by :class:`SessionPool`; the pool passes the shared semaphores and counters.  Every
+    request takes a per-host operation slot, then a pool-wide one, then one of the host's
+    ``per_host_connections`` connection slots, and only then a connection from the host's
+    connector (whose connections each hold a slot of the pool-wide connection budget).
 
     With ``auth`` (NTLM, Negotiate or Kerberos) every request goes through
     :meth:`aiohyperv._auth.ClientAuth.post`, which authenticates each TCP connection once and
@@ -203,8 +196,8 @@ class HostTransport:
         limits: Limits,
         timeouts: Timeouts,
         ssl_context: ssl.SSLContext | None,
-        operations: Gate,
-        connection_budget: Gate,
+        operations: FifoSemaphore,
+        connection_budget: FifoSemaphore,
         totals: Counters,
         owner: HostOwner,
         auth: ClientAuth | None = None,
@@ -215,7 +208,10 @@ class HostTransport:
         self._limits = limits
         self._timeouts = timeouts
         self._ssl = ssl_context
-        self._ops = Gate(limits.per_host_operations)
+        self._ops = FifoSemaphore(limits.per_host_operations)
+        # One slot per connection the connector may open: a request waits here, where it is
+        # counted as queued, rather than inside aiohttp's connector, which would not tell.
+        self._conns = FifoSemaphore(limits.per_host_connections)
         self._global_ops = operations
         self._budget = connection_budget
         self._totals = totals
@@ -226,7 +222,6 @@ class HostTransport:
         self._closed = False
         self._active = 0  # inside post(), queued or not
         self._admitted = 0  # holding both operation slots
-        self._conn_queued = 0  # admitted, waiting in the connector for a connection
         self._connections = 0  # open TCP connections (kept by _BudgetConnector)
         self.idle_handle: asyncio.TimerHandle | None = None  # owned by the pool
         self.idle_since = 0.0  # loop time when `active` last dropped to zero
@@ -253,12 +248,12 @@ class HostTransport:
     @property
     def in_flight(self) -> int:
         """Requests that hold a connection (or are opening one)."""
-        return self._admitted - self._conn_queued
+        return self._conns.in_use
 
     @property
     def queued(self) -> int:
         """Requests waiting for an operation slot or for a free connection."""
-        return (self._active - self._admitted) + self._conn_queued
+        return (self._active - self._admitted) + self._conns.queued
 
     @property
     def connections(self) -> int:
@@ -375,7 +370,11 @@ class HostTransport:
                         await self._global_ops.acquire()
                         self._admitted += 1
                         try:
-                            return await self._exchange(body, headers)
+                            await self._conns.acquire()
+                            try:
+                                return await self._exchange(body, headers)
+                            finally:
+                                self._conns.release()
                         finally:
                             self._admitted -= 1
                             self._global_ops.release()

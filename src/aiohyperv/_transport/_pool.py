@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import ConfigError, InvalidOperation
 from .._lifecycle import AsyncClosing
 from .._log import logger
-from ._gate import Gate
 from ._http import Counters, HostKey, HostStats, HostTransport
 from ._options import Limits, RetryPolicy, Timeouts, TLSOptions
+from ._semaphore import FifoSemaphore
 from ._tls import ssl_context
 
 if TYPE_CHECKING:
@@ -96,8 +96,8 @@ class SessionPool(AsyncClosing):
         self.tls = tls if tls is not None else TLSOptions()
         self.retry = retry if retry is not None else RetryPolicy()
         self._hosts: OrderedDict[HostKey, HostTransport] = OrderedDict()  # LRU first
-        self._operations = Gate(self.limits.total_operations)
-        self._budget = Gate(self.limits.total_connections, on_wait=self._make_room)
+        self._operations = FifoSemaphore(self.limits.total_operations)
+        self._budget = FifoSemaphore(self.limits.total_connections, on_wait=self._make_room)
         self._totals = Counters()
         self._tasks: set[asyncio.Task[None]] = set()
         self._warned_plain_basic: set[str] = set()

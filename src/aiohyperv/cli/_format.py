@@ -1,9 +1,13 @@
-"""virsh's plain-text layouts: ``vshTable`` tables and ``%-Ns`` key/value lines.
+"""The CLI's plain-text layouts: virsh's ``vshTable`` tables and ``%-Ns`` key/value lines, and
+the inventory's aligned columns.
 
 ``vshTable`` (libvirt ``tools/vsh-table.c``) prints each cell with one leading space, pads every
 column but the last to its widest cell plus two spaces, and draws a dashed line of
-``sum(width + 3)`` characters under the header.  Cell widths count East Asian wide characters as
-two columns and replace control characters, as vshTableSafeEncode does.
+``sum(width + 3)`` characters under the header.  The inventory table (:func:`format_columns`)
+separates columns by two spaces, right-aligns the numeric ones and dashes each column under its
+header.  Both measure cells in terminal columns (East Asian wide characters count two, combining
+marks none) and replace control characters, as vshTableSafeEncode does, so a host or VM name
+can neither break the alignment nor send escape sequences to the terminal.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
-__all__ = ["format_kv", "format_table", "scaled_kib"]
+__all__ = ["format_columns", "format_kv", "format_table", "scaled_kib"]
 
 
 def _safe(text: str) -> str:
@@ -49,6 +53,34 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str
     lines.append("-" * sum(w + 3 for w in widths))
     lines.extend(line(r) for r in cells[1:])
     return "\n".join(lines) + "\n"
+
+
+def format_columns(
+    header: Sequence[str], rows: Sequence[Sequence[object]], *, right: Collection[int] = ()
+) -> str:
+    """Columns two spaces apart, each as wide as its widest cell, dashes under the header.
+
+    Args:
+        header: The column titles.
+        rows: The cells, converted with ``str``.
+        right: Indexes of the columns to right-align (numbers).
+
+    Returns:
+        The lines, without a final newline; trailing blanks are stripped.
+    """
+    cells = [[_safe(str(c)) for c in header]] + [[_safe(str(c)) for c in row] for row in rows]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        parts = []
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - _width(cell))
+            parts.append(pad + cell if i in right else cell + pad)
+        return "  ".join(parts).rstrip()
+
+    lines = [line(cells[0]), line(["-" * w for w in widths])]
+    lines.extend(line(r) for r in cells[1:])
+    return "\n".join(lines)
 
 
 def format_kv(pairs: Sequence[tuple[str, object]], *, width: int) -> str:

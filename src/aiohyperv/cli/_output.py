@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 from aiohyperv.fleet._model import HostInventory, VMInventory, to_json_object, to_jsonable
 
+from ._format import format_columns
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -227,24 +229,6 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
-def _render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-            for i, cell in enumerate(cells)
-        ]
-        return "  ".join(parts).rstrip()
-
-    out = [line(headers), line(["-" * w for w in widths])]
-    out.extend(line(row) for row in rows)
-    return "\n".join(out)
-
-
 class TableWriter:
     """A human summary at the end: one line per host, the failures, and the totals."""
 
@@ -279,7 +263,7 @@ class TableWriter:
                 ]
             )
         if rows:
-            self.out.write(_render_table(headers, rows, right={5, 6, 7, 8, 9, 10, 11}))
+            self.out.write(format_columns(headers, rows, right={5, 6, 7, 8, 9, 10, 11}))
             self.out.write("\n")
         write_summary(result, self.out)
         self.out.flush()
@@ -301,7 +285,7 @@ def write_summary(result: FleetResult[HostInventory], out: TextIO) -> None:
     if failed:
         out.write(f"\n{len(failed)} host(s) failed:\n")
         rows = [[r.host, type(r.error).__name__, _error_message(r.error)] for r in failed]
-        out.write(_render_table(("HOST", "ERROR", "MESSAGE"), rows, right=set()))
+        out.write(format_columns(("HOST", "ERROR", "MESSAGE"), rows))
         out.write("\n")
     summary = _summary_record(result)
     requests = result.requests

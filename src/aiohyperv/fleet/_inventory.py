@@ -683,38 +683,50 @@ def build_inventory(
     if "settings" in rows:
         rows = {**rows, **_split_settings(rows["settings"])}
     os_row = next(iter(rows.get("cim.os", [])), None)
-    computer = next(iter(rows.get("cim.computer", [])), None)
-    cpus = rows.get("cim.cpu", [])
     if os_row is None:
         raise ProtocolError("Win32_OperatingSystem returned no instance", host=host)
+    computer = next(iter(rows.get("cim.computer", [])), None)
+    cpus = rows.get("cim.cpu", [])
     os_version = _str(os_row, "Version") or ""
-    try:
-        packed: int | None = pack_version(os_version)
-    except InvalidVersion:
-        packed = None
     free_kib = _int(os_row, "FreePhysicalMemory")
+    hostname = (
+        _str(computer, "DNSHostName") or _str(computer, "Name") or _str(os_row, "CSName") or host
+    )
+    return HostInventory(
+        host=host,
+        hostname=hostname,
+        os_caption=(_str(os_row, "Caption") or "").strip(),
+        os_version=os_version,
+        version=_packed_version(os_version),
+        namespace=namespace,
+        cpu_model=(_str(cpus[0], "Name") or "").strip() or None if cpus else None,
+        cpu_sockets=len(cpus),
+        cpu_cores=sum(_int(c, "NumberOfCores") or 0 for c in cpus),
+        cpu_threads=sum(_int(c, "NumberOfLogicalProcessors") or 0 for c in cpus),
+        memory_total=_int(computer, "TotalPhysicalMemory"),
+        memory_free=free_kib * 1024 if free_kib is not None else None,
+        switches=_switches(rows.get("switches", [])),
+        vms=_vms(namespace, rows),
+        requests=requests,
+    )
 
-    settings: dict[str, dict[str, list[CimInstance]]] = {}
-    for key in ("cpu", "memory", "storage", "ports"):
-        for guid, items in _group(rows.get(key, [])).items():
-            settings.setdefault(guid, {})[key] = items
-    vssd_by_vm: dict[str, CimInstance] = {}
-    for vssd in rows.get("vssd", []):
-        vssd_guid = (
-            _str(vssd, "VirtualSystemIdentifier")
-            or _str(vssd, "SystemName")
-            or vm_key(_str(vssd, "InstanceID"))
-        )
-        if vssd_guid:
-            vssd_by_vm[vssd_guid.upper()] = vssd
+
+def _packed_version(os_version: str) -> int | None:
+    """libvirt's packed ``major * 1000000 + minor * 1000 + micro``, None if unparsable."""
+    try:
+        return pack_version(os_version)
+    except InvalidVersion:
+        return None
+
+
+def _vms(
+    namespace: Literal["v1", "v2"], rows: Mapping[str, list[CimInstance]]
+) -> tuple[VMInventory, ...]:
+    """Every VM, with its settings, switch ports and summary joined on its GUID, by name."""
+    settings = _settings_by_vm(rows)
+    vssd_by_vm = _vssd_by_vm(rows.get("vssd", []))
     network = _network_index(rows.get("switches", []), rows.get("connections", []))
-
-    summaries: dict[str, CimInstance] = {}
-    for summary in rows.get("summary", []):
-        name = _str(summary, "Name")
-        if name:
-            summaries[name.upper()] = summary
-
+    summaries = _by_upper(rows.get("summary", []), "Name")
     vms = []
     for cs in rows.get("vms", []):
         guid = (_str(cs, "Name") or "").upper()
@@ -729,36 +741,45 @@ def build_inventory(
             )
         )
     vms.sort(key=lambda vm: (vm.name.lower(), vm.uuid))
+    return tuple(vms)
 
-    switches = tuple(
-        sorted(
-            (
-                SwitchInfo(
-                    name=_str(sw, "ElementName") or _str(sw, "Name") or "",
-                    id=_str(sw, "Name") or "",
-                )
-                for sw in rows.get("switches", [])
-            ),
-            key=lambda s: s.name.lower(),
+
+def _settings_by_vm(
+    rows: Mapping[str, list[CimInstance]],
+) -> dict[str, dict[str, list[CimInstance]]]:
+    """VM GUID -> settings kind (``cpu``, ``memory``, ``storage``, ``ports``) -> rows."""
+    settings: dict[str, dict[str, list[CimInstance]]] = {}
+    for key in ("cpu", "memory", "storage", "ports"):
+        for guid, items in _group(rows.get(key, [])).items():
+            settings.setdefault(guid, {})[key] = items
+    return settings
+
+
+def _vssd_by_vm(rows: list[CimInstance]) -> dict[str, CimInstance]:
+    """VM GUID -> its system settings (whichever property of the three names the VM)."""
+    by_vm: dict[str, CimInstance] = {}
+    for vssd in rows:
+        guid = (
+            _str(vssd, "VirtualSystemIdentifier")
+            or _str(vssd, "SystemName")
+            or vm_key(_str(vssd, "InstanceID"))
         )
+        if guid:
+            by_vm[guid.upper()] = vssd
+    return by_vm
+
+
+def _by_upper(rows: list[CimInstance], key: str) -> dict[str, CimInstance]:
+    """The rows by the upper-cased value of their property ``key`` (rows without it dropped)."""
+    return {value.upper(): row for row in rows if (value := _str(row, key))}
+
+
+def _switches(rows: list[CimInstance]) -> tuple[SwitchInfo, ...]:
+    """The virtual switches, by name."""
+    switches = (
+        SwitchInfo(
+            name=_str(sw, "ElementName") or _str(sw, "Name") or "", id=_str(sw, "Name") or ""
+        )
+        for sw in rows
     )
-    hostname = (
-        _str(computer, "DNSHostName") or _str(computer, "Name") or _str(os_row, "CSName") or host
-    )
-    return HostInventory(
-        host=host,
-        hostname=hostname,
-        os_caption=(_str(os_row, "Caption") or "").strip(),
-        os_version=os_version,
-        version=packed,
-        namespace=namespace,
-        cpu_model=(_str(cpus[0], "Name") or "").strip() or None if cpus else None,
-        cpu_sockets=len(cpus),
-        cpu_cores=sum(_int(c, "NumberOfCores") or 0 for c in cpus),
-        cpu_threads=sum(_int(c, "NumberOfLogicalProcessors") or 0 for c in cpus),
-        memory_total=_int(computer, "TotalPhysicalMemory"),
-        memory_free=free_kib * 1024 if free_kib is not None else None,
-        switches=switches,
-        vms=tuple(vms),
-        requests=requests,
-    )
+    return tuple(sorted(switches, key=lambda s: s.name.lower()))

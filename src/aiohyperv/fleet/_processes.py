@@ -406,8 +406,11 @@ async def _child_async() -> None:
     sys.stdout = sys.stderr
     stdin = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin.buffer)
-    transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, frames)
-    out = asyncio.StreamWriter(transport, protocol, None, loop)
+    # The write side as asyncio's own streams build it: a StreamReaderProtocol (public, in
+    # asyncio.__all__) gives the writer its drain() flow control; its reader stays unused.
+    out_protocol = asyncio.StreamReaderProtocol(asyncio.StreamReader())
+    transport, _ = await loop.connect_write_pipe(lambda: out_protocol, frames)
+    out = asyncio.StreamWriter(transport, out_protocol, None, loop)
     try:
         path = await _read_frame(stdin)
         if isinstance(path, list):

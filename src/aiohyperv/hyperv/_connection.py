@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import time
 import uuid as uuid_mod
 from typing import TYPE_CHECKING, Any
@@ -115,7 +114,6 @@ class HyperVConnection(AsyncClosing):
         self.max_elements = max_elements
         self._session = session
         self._owned_pool = owned_pool
-        self._os_info = os_info
         self._wmi_namespace = NAMESPACES[namespace]
         self._wildcard = wildcard_uri(self._wmi_namespace)
         self._cimv2_wildcard = wildcard_uri(NAMESPACE_CIMV2)
@@ -124,8 +122,6 @@ class HyperVConnection(AsyncClosing):
         self._vsms_keys: dict[str, str] | None = None
         self._switches: dict[str, str] = {}
         self._switches_at = -1.0
-        #: Run "independent" queries one after another (to measure what concurrency buys).
-        self.sequential = False
         #: Fetch a VM's settings with one CIM_ResourceAllocationSettingData association query
         #: (cleared automatically if the host refuses it; then one query per class).
         self.batch_settings = True
@@ -219,21 +215,7 @@ class HyperVConnection(AsyncClosing):
         return rows[0]
 
     async def gather(self, *aws: Awaitable[Any]) -> list[Any]:
-        """Await independent queries concurrently; the first failure cancels the rest.
-
-        With ``sequential`` set (a benchmarking knob), they run one after another instead.
-        """
-        if self.sequential:
-            results: list[Any] = []
-            try:
-                for aw in aws:
-                    results.append(await aw)
-            except BaseException:
-                for rest in aws[len(results) + 1 :]:
-                    if inspect.iscoroutine(rest):
-                        rest.close()
-                raise
-            return results
+        """Await independent queries concurrently; the first failure cancels the rest."""
         try:
             async with asyncio.TaskGroup() as tg:
                 tasks = [tg.create_task(_as_coro(aw)) for aw in aws]

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from aiohyperv._exceptions import ProtocolError
-from aiohyperv.simulator._auth import AUTH_INFO, seal_body
+from aiohyperv.simulator._auth import AUTH_INFO, request_body, seal_body
 from aiohyperv.simulator._codec import (
     Request,
     build_enumerate_response,
@@ -187,7 +187,7 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if content_type != "application/soap+xml":
             return web.Response(status=415)
-    data = await request.read()
+    data = await request_body(request)
     status, body = _dispatch(host, data, authenticated=info is not None)
     return await _send(request, host, status, body)
 

@@ -77,9 +77,6 @@ class _Args:
     def raw(self, name: str) -> InvokeArg:
         return self._args.get(name.lower())
 
-    def has(self, name: str) -> bool:
-        return self._args.get(name.lower()) is not None
-
     def get_int(self, name: str, *, required: bool = True) -> int | None:
         value = self._args.get(name.lower())
         if value is None:

@@ -4,7 +4,7 @@ The protocol work (the NTLM/SPNEGO acceptor, WinRM message encryption, certifica
 :mod:`aiohyperv._auth`'s; this module only turns each host's :class:`HostSpec` into what that
 middleware needs:
 
-* a :class:`UserTable` per host, built on first use and closed with the application;
+* a :class:`UserTable` per host, built on first use;
 * a :class:`ServerAuthPolicy` per host (Basic and plaintext knobs, certificate mappings, the
   listener's TLS certificate for channel binding);
 * one middleware per distinct policy.  The middleware keeps each TCP connection's security
@@ -129,8 +129,5 @@ class HostAuth:
         return await self.middleware_for(request[HOST_KEY])(request, handler)
 
     def close(self) -> None:
-        """Remove every user table's NTLM user file."""
-        for _host, table, _middleware in self._hosts.values():
-            if table is not None:
-                table.close()
+        """Forget every host's user table and middleware."""
         self._hosts.clear()

@@ -309,7 +309,9 @@ class SimulatorServer(AsyncClosing):
         for host in self.hosts:
             host.warm()
             if self._auth is not None:
-                self._auth.users(host).ntlm_user_file()
+                table = self._auth.users(host)
+                for user in table:  # the NT hashes the NTLM acceptor checks against
+                    table.nt_hash(user.principal)
 
     def _address(self, index: int) -> str:
         if not self.per_host_address:

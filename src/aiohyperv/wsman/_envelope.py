@@ -22,7 +22,14 @@ from aiohyperv.cim._cimxml import EmbeddedInstance, to_cimxml
 from aiohyperv.cim._datetime import CimDateTime, format_xs_datetime, format_xs_duration
 from aiohyperv.cim._epr import ANONYMOUS, EPR
 from aiohyperv.cim._instance import CimInstance
-from aiohyperv.wsman._items import XSI_NIL, append_epr, append_value, serialize_instance
+from aiohyperv.wsman._items import (
+    XSI_NIL,
+    _attr_esc,
+    _esc,
+    append_epr,
+    append_value,
+    serialize_instance,
+)
 from aiohyperv.wsman._ns import (
     ASSOCIATION_DIALECT,
     NS,
@@ -82,28 +89,13 @@ def _check(text: str) -> str:
 
 
 def _text(text: str) -> str:
-    """Escape element text (CR as a reference, so XML line-end normalization keeps it)."""
-    _check(text)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    return text
+    """Escape element text, refusing what XML cannot carry."""
+    return _esc(_check(text))
 
 
 def _attr(text: str) -> str:
-    """Escape an attribute value (double-quoted; whitespace kept as references)."""
-    text = _text(text)
-    return (
-        text.replace('"', "&quot;")
-        .replace("\n", "&#10;")
-        .replace("\t", "&#9;")
-        .replace("\r", "&#13;")
-    )
+    """Escape a double-quoted attribute value, refusing what XML cannot carry."""
+    return _attr_esc(_check(text))
 
 
 def new_message_id() -> str:

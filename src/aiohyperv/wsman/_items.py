@@ -432,6 +432,7 @@ _CIM_DECL = f'xmlns:cim="{NS["cim"]}"'
 
 
 def _esc(text: str) -> str:
+    """Escape element text (CR as a reference, so XML line-end normalization keeps it)."""
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -444,6 +445,7 @@ def _esc(text: str) -> str:
 
 
 def _attr_esc(text: str) -> str:
+    """Escape a double-quoted attribute value (whitespace kept as references)."""
     return _esc(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
 
 

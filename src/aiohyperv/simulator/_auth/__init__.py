@@ -22,6 +22,7 @@ from ._middleware import (
     UserResolver,
     auth_middleware,
     ntlm_middleware,
+    request_body,
     seal_body,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "auth_middleware",
     "map_certificate",
     "ntlm_middleware",
+    "request_body",
     "seal_body",
 ]

@@ -8,7 +8,7 @@ leaves the handler a plaintext SOAP request:
   user for that connection (keyed by ``request.transport``, so the context dies with it).  An
   empty-bodied leg is answered ``200`` with no body, as WinRM clients that encrypt expect.
 * ``multipart/encrypted`` bodies on an authenticated connection are unsealed before the handler
-  runs (``await request.read()`` returns the plaintext) and its response is sealed back.
+  runs (:func:`request_body` returns the plaintext) and its response is sealed back.
 * ``Authorization: Basic`` is checked per request when ``allow_basic``.
 * ``Authorization: http://schemas.dmtf.org/.../https/mutual`` maps the TLS client certificate to
   a user through ``certificates``.
@@ -24,7 +24,7 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
@@ -54,6 +54,7 @@ __all__ = [
     "UserResolver",
     "auth_middleware",
     "ntlm_middleware",
+    "request_body",
     "seal_body",
 ]
 
@@ -84,6 +85,17 @@ AUTH_INFO: web.RequestKey[AuthInfo] = web.RequestKey("aiohyperv_auth_info", Auth
 _SEALER: web.RequestKey[ServerSecurityContext] = web.RequestKey(
     "aiohyperv_auth_sealer", ServerSecurityContext
 )
+_PLAINTEXT: web.RequestKey[bytes] = web.RequestKey("aiohyperv_auth_plaintext", bytes)
+
+
+async def request_body(request: web.Request) -> bytes:
+    """The request's SOAP body: the plaintext of a sealed request, else the body as sent.
+
+    Handlers behind :func:`auth_middleware` read the body with this instead of
+    ``request.read()``, which returns what came over the wire (``multipart/encrypted``).
+    """
+    plaintext = request.get(_PLAINTEXT)
+    return plaintext if plaintext is not None else await request.read()
 
 
 def seal_body(request: web.Request, body: bytes) -> tuple[str, bytes]:
@@ -156,130 +168,175 @@ def auth_middleware(
 
     Args:
         users: The accounts, or a function choosing them per request (None: answer 404, the
-            request names no host).  The caller owns the tables (``close()`` on shutdown
-            removes their NTLM user files; garbage collection does too).  A connection keeps
-            the table of its first request.
+            request names no host).  A connection keeps the table of its first request.
         policy: What is accepted; default :class:`ServerAuthPolicy`.
     """
-    policy = policy or ServerAuthPolicy()
     resolve: UserResolver = (lambda _request: users) if isinstance(users, UserTable) else users
-    contexts: weakref.WeakKeyDictionary[asyncio.BaseTransport, ServerSecurityContext] = (
-        weakref.WeakKeyDictionary()
-    )
-    bindings = (
-        channel_binding_data(policy.server_certificate) if policy.server_certificate else None
-    )
-
-    def offers() -> CIMultiDict[str]:
-        headers: CIMultiDict[str] = CIMultiDict()
-        if policy.allow_negotiate:
-            headers.add(hdrs.WWW_AUTHENTICATE, "Negotiate")
-        if policy.allow_basic:
-            headers.add(hdrs.WWW_AUTHENTICATE, f'Basic realm="{policy.realm}"')
-        return headers
-
-    def unauthorized(challenge: str | None = None) -> web.Response:
-        if challenge is not None:
-            headers: CIMultiDict[str] = CIMultiDict({hdrs.WWW_AUTHENTICATE: challenge})
-        else:
-            headers = offers()
-        return web.Response(status=401, headers=headers)
+    listener = _Listener(resolve, policy or ServerAuthPolicy())
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await listener.handle(request, handler)
+
+    return middleware
+
+
+@dataclass(frozen=True, slots=True)
+class _LoggedOn:
+    """The outcome of a request's authentication step."""
+
+    user: AuthUser
+    method: Literal["negotiate", "basic", "certificate"]
+    final_token: str | None = None  # SPNEGO's last token, sent back with the response
+
+
+class _Listener:
+    """One listener's authentication, in the steps a WinRM listener takes for each request:
+    find the connection's security context, authenticate, unseal, run the handler, seal."""
+
+    __slots__ = ("_bindings", "_contexts", "_policy", "_resolve")
+
+    def __init__(self, resolve: UserResolver, policy: ServerAuthPolicy) -> None:
+        self._resolve = resolve
+        self._policy = policy
+        # A connection's security context dies with its transport.
+        self._contexts: weakref.WeakKeyDictionary[asyncio.BaseTransport, ServerSecurityContext] = (
+            weakref.WeakKeyDictionary()
+        )
+        certificate = policy.server_certificate
+        self._bindings = channel_binding_data(certificate) if certificate else None
+
+    async def handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         transport = request.transport
         if transport is None:  # the client already went away
             raise web.HTTPBadRequest
         ssl_object = transport.get_extra_info("ssl_object")
-        tls = ssl_object is not None
-        if (
-            policy.allow_anonymous_identify
+        if self._anonymous_identify(request):
+            return await handler(request)
+        ctx = self._context(request, transport, tls=ssl_object is not None)
+        logged_on = await self._authenticate(request, ctx, ssl_object)
+        if isinstance(logged_on, web.StreamResponse):
+            return logged_on
+        sealed = await self._unseal(request, ctx, logged_on, tls=ssl_object is not None)
+        if isinstance(sealed, web.StreamResponse):
+            return sealed
+        request[AUTH_INFO] = AuthInfo(user=logged_on.user, method=logged_on.method, sealed=sealed)
+        response = await self._run(request, handler, sealed=sealed)
+        if sealed and request.get(_SEALER) is not None:
+            response = _seal_response(ctx, response)
+        if logged_on.final_token is not None:
+            response.headers[hdrs.WWW_AUTHENTICATE] = logged_on.final_token
+        return response
+
+    def _anonymous_identify(self, request: web.Request) -> bool:
+        # Windows answers ``WSMANIDENTIFY: unauthenticated`` without credentials.
+        return (
+            self._policy.allow_anonymous_identify
             and hdrs.AUTHORIZATION not in request.headers
             and request.headers.get("WSMANIDENTIFY", "").lower() == "unauthenticated"
-        ):
-            return await handler(request)
-        ctx = contexts.get(transport)
+        )
+
+    def _context(
+        self, request: web.Request, transport: asyncio.BaseTransport, *, tls: bool
+    ) -> ServerSecurityContext:
+        ctx = self._contexts.get(transport)
         if ctx is None:
-            table = resolve(request)
+            table = self._resolve(request)
             if table is None:
                 raise web.HTTPNotFound
-            ctx = ServerSecurityContext(table, channel_bindings=bindings if tls else None)
-            contexts[transport] = ctx
-        users = ctx.users
+            ctx = ServerSecurityContext(table, channel_bindings=self._bindings if tls else None)
+            self._contexts[transport] = ctx
+        return ctx
 
-        user: AuthUser | None = None
-        method: Literal["negotiate", "basic", "certificate"]
-        final_token: str | None = None
+    async def _authenticate(
+        self, request: web.Request, ctx: ServerSecurityContext, ssl_object: Any
+    ) -> _LoggedOn | web.Response:
+        """Who sent ``request``, or the response that ends it (a challenge, a refusal, or the
+        answer to a handshake-only leg)."""
+        policy = self._policy
         authorization = parse_authorization(request.headers.get(hdrs.AUTHORIZATION))
         if authorization is None:
-            if ctx.user is None:
-                return unauthorized()
-            user, method = ctx.user, "negotiate"
-        else:
-            scheme, credentials = authorization
-            if scheme.lower() == "negotiate" and policy.allow_negotiate:
-                complete, www = ctx.accept(credentials)
-                if not complete:
-                    if www is None:
-                        logger.info("NTLM logon failed from %s", request.remote)
-                    return unauthorized(www)
-                user, method, final_token = ctx.user, "negotiate", www
-                logger.debug("NTLM logon of %s from %s", ctx.principal, request.remote)
-                if not await request.read():
-                    # A handshake-only leg (what encrypting clients send): nothing to run.
-                    leg_done = web.Response(status=200)
-                    if final_token is not None:
-                        leg_done.headers[hdrs.WWW_AUTHENTICATE] = final_token
-                    return leg_done
-            elif scheme.lower() == "basic" and policy.allow_basic:
-                user, method = users.check_basic(credentials or ""), "basic"
-            elif scheme == CERTIFICATE_AUTHORIZATION and policy.certificates and tls:
-                der = ssl_object.getpeercert(binary_form=True)
-                if der:
-                    user = map_certificate(der, policy.certificates, users)
-                method = "certificate"
-            if user is None:
-                logger.info("refused %s authorization from %s", scheme[:20], request.remote)
-                return unauthorized()
+            # No header: the connection's NTLM logon, if it has one, still holds.
+            return _LoggedOn(ctx.user, "negotiate") if ctx.user is not None else self._refuse()
+        scheme, credentials = authorization
+        if scheme.lower() == "negotiate" and policy.allow_negotiate:
+            return await self._negotiate(request, ctx, credentials)
+        user: AuthUser | None = None
+        if scheme.lower() == "basic" and policy.allow_basic:
+            user = ctx.users.check_basic(credentials or "")
+            if user is not None:
+                return _LoggedOn(user, "basic")
+        elif scheme == CERTIFICATE_AUTHORIZATION and policy.certificates and ssl_object:
+            der = ssl_object.getpeercert(binary_form=True)
+            if der:
+                user = map_certificate(der, policy.certificates, ctx.users)
+            if user is not None:
+                return _LoggedOn(user, "certificate")
+        logger.info("refused %s authorization from %s", scheme[:20], request.remote)
+        return self._refuse()
 
-        sealed = False
+    async def _negotiate(
+        self, request: web.Request, ctx: ServerSecurityContext, credentials: str | None
+    ) -> _LoggedOn | web.Response:
+        complete, www = ctx.accept(credentials)
+        if not complete or ctx.user is None:
+            if www is None:
+                logger.info("NTLM logon failed from %s", request.remote)
+            return self._refuse(www)
+        logger.debug("NTLM logon of %s from %s", ctx.principal, request.remote)
+        if not await request.read():
+            # A handshake-only leg (what encrypting clients send): nothing to run.
+            leg_done = web.Response(status=200)
+            if www is not None:
+                leg_done.headers[hdrs.WWW_AUTHENTICATE] = www
+            return leg_done
+        return _LoggedOn(ctx.user, "negotiate", www)
+
+    async def _unseal(
+        self, request: web.Request, ctx: ServerSecurityContext, logged_on: _LoggedOn, *, tls: bool
+    ) -> bool | web.Response:
+        """Whether the request came sealed (its plaintext is then :func:`request_body`'s), or
+        the response that refuses it."""
         content_type = request.headers.get(hdrs.CONTENT_TYPE)
-        if is_encrypted_content_type(content_type):
-            if method != "negotiate" or not ctx.established:
-                return unauthorized()
-            raw = await request.read()
-            try:
-                plaintext = ctx.unwrap(content_type, raw)
-            except ProtocolError as exc:
-                logger.info("bad encrypted message from %s: %s", request.remote, exc)
-                ctx.reset()
-                bad = web.Response(status=400)
-                bad.force_close()
-                return bad
-            # aiohttp keeps the body read so far here; later ``await request.read()`` calls
-            # in the handler return the plaintext.
-            request._read_bytes = plaintext
-            request[_SEALER] = ctx
-            sealed = True
-        elif not tls and not policy.allow_unencrypted and await request.read():
-            logger.info("refused an unencrypted body over HTTP from %s", request.remote)
-            return unauthorized()
-
-        request[AUTH_INFO] = AuthInfo(user=user, method=method, sealed=sealed)
-        response: web.StreamResponse
+        if not is_encrypted_content_type(content_type):
+            if not tls and not self._policy.allow_unencrypted and await request.read():
+                logger.info("refused an unencrypted body over HTTP from %s", request.remote)
+                return self._refuse()
+            return False
+        if logged_on.method != "negotiate" or not ctx.established:
+            return self._refuse()
         try:
-            response = await handler(request)
+            plaintext = ctx.unwrap(content_type, await request.read())
+        except ProtocolError as exc:
+            logger.info("bad encrypted message from %s: %s", request.remote, exc)
+            ctx.reset()
+            bad = web.Response(status=400)
+            bad.force_close()
+            return bad
+        request[_PLAINTEXT] = plaintext
+        request[_SEALER] = ctx
+        return True
+
+    @staticmethod
+    async def _run(request: web.Request, handler: Handler, *, sealed: bool) -> web.StreamResponse:
+        try:
+            return await handler(request)
         except web.HTTPException as exc:
             if not sealed:
                 raise
-            response = exc
-        if sealed and request.get(_SEALER) is not None:
-            response = _seal_response(ctx, response)
-        if final_token is not None:
-            response.headers[hdrs.WWW_AUTHENTICATE] = final_token
-        return response
+            return exc  # an error page on a sealed connection is sealed like any answer
 
-    return middleware
+    def _refuse(self, challenge: str | None = None) -> web.Response:
+        """401 with ``challenge``, or with the schemes this listener offers."""
+        headers: CIMultiDict[str] = CIMultiDict()
+        if challenge is not None:
+            headers.add(hdrs.WWW_AUTHENTICATE, challenge)
+        else:
+            if self._policy.allow_negotiate:
+                headers.add(hdrs.WWW_AUTHENTICATE, "Negotiate")
+            if self._policy.allow_basic:
+                headers.add(hdrs.WWW_AUTHENTICATE, f'Basic realm="{self._policy.realm}"')
+        return web.Response(status=401, headers=headers)
 
 
 def _seal_response(ctx: ServerSecurityContext, response: web.StreamResponse) -> web.Response:

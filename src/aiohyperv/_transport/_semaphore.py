@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Gate"]
+__all__ = ["FifoSemaphore"]
 
 
-class Gate:
+class FifoSemaphore:
     """At most ``limit`` holders at once; later callers wait in arrival order.
 
     Args:
@@ -36,7 +36,7 @@ class Gate:
         self._on_wait = on_wait
 
     def __repr__(self) -> str:
-        return f"<Gate {self._used}/{self._limit} queued={self.queued}>"
+        return f"<FifoSemaphore {self._used}/{self._limit} queued={self.queued}>"
 
     @property
     def limit(self) -> int:
