@@ -6,7 +6,10 @@ Supported (WMI's WQL reference, "WQL (SQL for WMI)", "ASSOCIATORS OF", "REFERENC
 * ``expr``: ``AND``/``OR``/``NOT``, parentheses, comparisons ``= != <> < > <= >=`` between a
   property and a constant (either side), ``prop [NOT] LIKE 'pattern'`` with ``%``, ``_``,
   ``[abc]``, ``[a-z]`` and ``[^a]``, ``prop IS [NOT] NULL``.  String comparisons ignore case,
-  like WMI.  Comparing two properties or using an array property is an invalid query, as in WMI.
+  like WMI.  A property may also be compared with a system property, on either side
+  (``Name != __SERVER``: libvirt >= 6.9 selects every VM that way, ``hyperv_driver.c``
+  ``MSVM_COMPUTERSYSTEM_WQL_SELECT`` + ``WHERE Name != __SERVER``, against real hosts).
+  Comparing two ordinary properties or using an array property is an invalid query, as in WMI.
 * constants: single- or double-quoted strings (a backslash escapes ``\\``, ``'`` and ``"``;
   any other escape is an invalid query), integers (decimal or ``0x`` hex), reals, ``TRUE``,
   ``FALSE``, ``NULL``.
@@ -194,7 +197,16 @@ class _Bool:
     args: tuple[_Expr, ...]
 
 
-_Expr = _Compare | _Like | _IsNull | _Bool
+@dataclass(frozen=True, slots=True)
+class _CompareSystem:
+    """``prop op __SYSTEM`` (a constant-free comparison WMI allows: ``Name != __SERVER``)."""
+
+    prop: str
+    op: str
+    system: str
+
+
+_Expr = _Compare | _CompareSystem | _Like | _IsNull | _Bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +342,20 @@ class _Parser:
             prop = self.ident("a property name")
             return _Compare(prop, _norm(_FLIP[str(op.value)]), left_value)
         prop = self.ident("a property name")
+        if self.peek().kind == "op" and self.tokens[self.pos + 1].kind == "ident":
+            nxt = self.tokens[self.pos + 1]
+            word = str(nxt.value)
+            if word.upper() not in ("TRUE", "FALSE", "NULL"):
+                op = str(self.take().value)
+                other = self.ident("a property name")
+                if other.lower() in _SYSTEM:
+                    return _CompareSystem(prop, _norm(op), other.lower())
+                if prop.lower() in _SYSTEM:  # __SERVER = Name
+                    return _CompareSystem(other, _norm(_FLIP[op]), prop.lower())
+                raise WQLError(
+                    "WQL compares a property with a constant or a system property, "
+                    "not with another property"
+                )
         if self.keyword("IS"):
             negate = self.keyword("NOT") is not None
             self.expect_keyword("NULL")
@@ -640,6 +666,15 @@ def _matches(host: SimulatedHost, inst: Instance, expr: _Expr) -> bool:
         return (actual is None) != expr.negate
     if actual is None:
         return False
+    if isinstance(expr, _CompareSystem):
+        other = _system_value(host, inst, expr.system)
+        if other is None or prop_type is CimType.REFERENCE:
+            return False
+        try:
+            wanted = _coerce_constant(other, prop_type)
+        except WQLError:
+            return False  # e.g. a uint16 property against __SERVER: never equal
+        return _compare(actual, expr.op, wanted)
     if isinstance(expr, _Like):
         return (expr.pattern.fullmatch(_text(actual)) is not None) != expr.negate
     if prop_type is CimType.REFERENCE:
