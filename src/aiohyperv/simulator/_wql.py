@@ -346,12 +346,12 @@ class _Parser:
             nxt = self.tokens[self.pos + 1]
             word = str(nxt.value)
             if word.upper() not in ("TRUE", "FALSE", "NULL"):
-                op = str(self.take().value)
+                sign = str(self.take().value)
                 other = self.ident("a property name")
                 if other.lower() in _SYSTEM:
-                    return _CompareSystem(prop, _norm(op), other.lower())
+                    return _CompareSystem(prop, _norm(sign), other.lower())
                 if prop.lower() in _SYSTEM:  # __SERVER = Name
-                    return _CompareSystem(other, _norm(_FLIP[op]), prop.lower())
+                    return _CompareSystem(other, _norm(_FLIP[sign]), prop.lower())
                 raise WQLError(
                     "WQL compares a property with a constant or a system property, "
                     "not with another property"
