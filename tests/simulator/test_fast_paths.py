@@ -24,6 +24,7 @@ from aiohyperv.wsman import (
     NAMESPACE_CIMV2,
     NAMESPACE_V1,
     NAMESPACE_V2,
+    Enumeration,
     Filter,
     RequestOptions,
     build_enumerate,
@@ -168,15 +169,21 @@ def _answers(
 ) -> list[list[tuple[str, dict[str, PropertyValue]]]]:
     out = []
     for query in queries:
-        body = build_enumerate(
-            wildcard_uri(host.namespace), options=OPTIONS, filter=Filter.wql(query)
+        enum = Enumeration(
+            wildcard_uri(host.namespace), options=OPTIONS, filter=Filter.wql(query), max_pulls=1000
         )
-        status, data = _dispatch(host, body, authenticated=True)
-        assert status == 200, data[:300]
-        batch = parse_enumerate(parse_response(data))
-        out.append(
-            [(i.class_name, i.properties) for i in batch.items if isinstance(i, CimInstance)]
-        )
+        items: list[tuple[str, dict[str, PropertyValue]]] = []
+        request: bytes | None = enum.start()
+        while request is not None:
+            status, data = _dispatch(host, request, authenticated=True)
+            assert status == 200, data[:300]
+            items.extend(
+                (i.class_name, i.properties)
+                for i in enum.receive(data)
+                if isinstance(i, CimInstance)
+            )
+            request = enum.next_request()
+        out.append(items)
     return out
 
 

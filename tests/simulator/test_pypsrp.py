@@ -197,9 +197,10 @@ async def test_bad_selectors_fault(server: tuple[SimulatorServer, SimulatedHost]
         return info.value
 
     fault = await in_thread(srv, work)
-    assert fault.code == 2150858843
+    # a Get of an instance that does not exist: a:DestinationUnreachable, 0x80338000
+    assert fault.code == 2150858752
     assert fault.machine == "hv17.corp.example.com"
-    assert fault.reason and "invalid selectors" in fault.reason
+    assert fault.reason and "cannot find the resource" in fault.reason
 
 
 async def test_bad_wql_fault(server: tuple[SimulatorServer, SimulatedHost]) -> None:
@@ -211,7 +212,7 @@ async def test_bad_wql_fault(server: tuple[SimulatorServer, SimulatedHost]) -> N
         return info.value
 
     fault = await in_thread(srv, work)
-    assert fault.code == 0x80041017
+    assert fault.code == 2150858778  # n:CannotProcessFilter, 0x8033801A
     assert fault.provider == "WMI Provider"
     assert fault.provider_path and fault.provider_path.endswith("WsmWmiPl.dll")
     assert fault.reason and "could not process the filter" in fault.reason
@@ -232,7 +233,7 @@ async def test_bad_context_fault(server: tuple[SimulatorServer, SimulatedHost]) 
         return info.value
 
     fault = await in_thread(srv, work)
-    assert fault.code == 2150858767
+    assert fault.code == 2150858779  # 0x8033801B, ERROR_WSMAN_ENUMERATE_INVALID_ENUMERATION_CONTEXT
 
 
 async def test_wrong_password(server: tuple[SimulatorServer, SimulatedHost]) -> None:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EnumerateRequest",
+    "InvalidHeader",
     "InvokeArg",
     "Request",
     "build_enumerate_response",
@@ -133,13 +134,24 @@ _HEADER_FIELDS: dict[object, str] = {
 _W_OPTION = _W + "Option"
 
 
+class InvalidHeader(ProtocolError):
+    """A WS-Management header whose value Windows cannot use (``OperationTimeout`` ``PT-1S``,
+    a MaxEnvelopeSize that is not a number): answered with ``a:InvalidMessageInformationHeader``
+    (``pypsrp/fault_addressing_invalid_header_timeout.xml``), not a schema error."""
+
+
 @functools.lru_cache(maxsize=256)
 def _timeout_seconds(text: str) -> float:
     # Cached: a client sends the same OperationTimeout ("PT20.000S") with every request.
     try:
-        return parse_xs_duration(text).total_seconds()
-    except ValueError as exc:
-        raise ProtocolError(f"OperationTimeout: {exc}") from None
+        seconds = parse_xs_duration(text).total_seconds()
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise InvalidHeader(
+            f"The XML contains an invalid timeout field in the SOAP header: {text}."
+        )
+    return seconds
 
 
 def parse_request(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Request:
@@ -182,8 +194,8 @@ def parse_request(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Request:
                 try:
                     req.max_envelope_size = int(_text(child))
                 except ValueError:
-                    raise ProtocolError(
-                        f"MaxEnvelopeSize {_text(child)!r} is not an integer"
+                    raise InvalidHeader(
+                        f"The MaxEnvelopeSize {_text(child)!r} in the SOAP header is not a number."
                     ) from None
             elif field_name == "operation_timeout":
                 req.operation_timeout = _timeout_seconds(_text(child))
@@ -456,7 +468,9 @@ def _enumeration_body(
         # context (pypsrp/enumerate_optimized_empty_eos.xml, txwinrm-server2012/
         # Win32_OperatingSystem_star_000.xml).
         parts.append("<n:EnumerationContext></n:EnumerationContext>")
-    if items is not None:
+    if items or (items is not None and not end_of_sequence):
+        # An optimized answer with nothing in it has no Items element at all
+        # (pypsrp/enumerate_optimized_empty_eos.xml).
         parts.append(f"<{items_ns}:Items>")
         parts.extend(_item_xml(item, mode) for item in items)
         parts.append(f"</{items_ns}:Items>")

@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from aiohyperv.cim import CimType, parse_cim_datetime
 from aiohyperv.simulator._instance import Instance, Ref, parse_object_path
+from aiohyperv.simulator._locale import localize
 from aiohyperv.simulator._providers import instances_of, resolve, served_namespaces, vm_for_keys
 from aiohyperv.simulator._schema import SCHEMAS, ClassDef, PropDef, Schema
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from aiohyperv.simulator._host import VM, SimulatedHost
 
@@ -716,7 +717,10 @@ def execute(
 ) -> tuple[list[Instance], frozenset[str] | None]:
     """Run a parsed query: the matching instances and, for a projection, the kept properties."""
     if isinstance(query, Associators):
-        return associators(host, namespace, query), None
+        found = associators(host, namespace, query)
+        if host.spec.locale != "en-US":
+            found = [localize(host, inst) for inst in found]
+        return found, None
     classes = _classes_for(host, namespace, query.class_name)
     projection: frozenset[str] | None = None
     if query.props is not None:
@@ -727,7 +731,9 @@ def execute(
     if query.where is not None:
         _check_expr(query.where, classes)
     scope = _scope(host, query.where)
-    candidates = instances_of(host, namespace, query.class_name, vm=scope)
+    candidates: Iterable[Instance] = instances_of(host, namespace, query.class_name, vm=scope)
+    if host.spec.locale != "en-US":  # WHERE sees the texts the host shows (Description...)
+        candidates = [localize(host, inst) for inst in candidates]
     if query.where is None:
         return list(candidates), projection
     test = _predicate(query.where)
