@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -189,9 +190,20 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if content_type != "application/soap+xml":
             return web.Response(status=415)
-    data = await request.read()
-    status, body = _dispatch(host, data, authenticated=info is not None)
-    return await _send(request, host, status, body)
+    limit = host.faults.max_concurrent_operations
+    in_flight = _IN_FLIGHT.get(host, 0)
+    over_quota = limit is not None and in_flight >= limit
+    _IN_FLIGHT[host] = in_flight + 1
+    try:
+        data = await request.read()
+        status, body = _dispatch(host, data, authenticated=info is not None, over_quota=over_quota)
+        return await _send(request, host, status, body)
+    finally:
+        _IN_FLIGHT[host] -= 1
+
+
+# Requests each host is answering right now (the operations quota counts them).
+_IN_FLIGHT: weakref.WeakKeyDictionary[SimulatedHost, int] = weakref.WeakKeyDictionary()
 
 
 async def _send(
@@ -441,7 +453,9 @@ _NOT_CAPABLE = _Fault(
 
 
 # --- dispatch -------------------------------------------------------------------------------------
-def _dispatch(host: SimulatedHost, data: bytes, *, authenticated: bool) -> tuple[int, bytes]:
+def _dispatch(
+    host: SimulatedHost, data: bytes, *, authenticated: bool, over_quota: bool = False
+) -> tuple[int, bytes]:
     relates_to: str | None = None
     try:
         try:
@@ -457,6 +471,8 @@ def _dispatch(host: SimulatedHost, data: bytes, *, authenticated: bool) -> tuple
             return 200, _identify(host, authenticated=authenticated)
         if not authenticated:
             raise _schema_fault("only Identify may be sent without credentials")
+        if over_quota:
+            raise _quota_fault(host.faults.max_concurrent_operations or 0)
         faults = host.faults
         if faults.fault_rate and host.fault_rng.random() < faults.fault_rate:
             raise _internal_error()
