@@ -729,3 +729,16 @@ async def test_invalid_method_parameters_fault(env: Env) -> None:
     with pytest.raises(WSManFault) as info:
         parse_response(data)
     assert info.value.wsman_code == 0x8004102F
+
+
+async def test_operations_quota_is_internal_error(env: Env) -> None:
+    # MaxConcurrentOperationsPerUser exceeded: w:InternalError, Code 0x803381A6
+    env.host.faults.max_concurrent_operations = 0
+    root = await env.fault(build_get(CS_URI, options=env.options, selectors={"Name": "x"}))
+    fields = fault_fields(root)
+    assert (fields["code"], fields["subcode"]) == ("s:Receiver", "w:InternalError")
+    assert fields["wsman_code"] == "2150859174"
+    env.host.faults.max_concurrent_operations = 1  # this one request is alone: served
+    vm = next(iter(env.host.vms))
+    got = await env.get(CS_URI, CreationClassName="Msvm_ComputerSystem", Name=vm)
+    assert got.get_str("Name") == vm

@@ -380,3 +380,61 @@ async def test_pypsrp_ntlm_over_https_with_channel_binding() -> None:
 
         items = await asyncio.to_thread(work)
     assert len(items) == 4  # the host and its three VMs
+
+
+# --- libvirt's queries, through pypsrp --------------------------------------------------------------
+async def test_libvirt_selects_vms_by_name_not_server(
+    server: tuple[SimulatorServer, SimulatedHost],
+) -> None:
+    # libvirt >= 6.9 (hyperv_driver.c): every VM is "Name != __SERVER", active ones exclude the
+    # off states, a lookup by name adds ElementName.
+    srv, host = server
+    base = "SELECT * FROM Msvm_ComputerSystem WHERE Name != __SERVER"
+    vm = next(iter(host.vms.values()))
+
+    def work(wsman: WSMan) -> tuple[list[ET.Element], ...]:
+        return (
+            enumerate_wql(wsman, base),
+            enumerate_wql(
+                wsman,
+                base + " AND (EnabledState != 0 and EnabledState != 3 and EnabledState != 32769)",
+            ),
+            enumerate_wql(wsman, base + f" AND ElementName = '{vm.name}'"),
+        )
+
+    every, active, named = await in_thread(srv, work)
+    assert {prop(i, "Name") for i in every} == set(host.vms)
+    assert {prop(i, "Name") for i in active} == {
+        g for g, v in host.vms.items() if host.enabled_state(v) not in (0, 3, 32769)
+    }
+    assert [prop(i, "Name") for i in named] == [vm.guid]
+
+
+async def test_projection_through_pypsrp_is_an_xml_fragment(
+    server: tuple[SimulatorServer, SimulatedHost],
+) -> None:
+    # virt-who's projection: unqualified children in w:XmlFragment items
+    srv, host = server
+    query = (
+        "select BIOSGUID, VirtualSystemIdentifier from Msvm_VirtualSystemSettingData"
+        " where VirtualSystemType = 'Microsoft:Hyper-V:System:Realized'"
+    )
+    items = await in_thread(srv, lambda w: enumerate_wql(w, query))
+    assert all(i.tag == f"{{{W}}}XmlFragment" for i in items)
+    assert {i.findtext("VirtualSystemIdentifier") for i in items} == set(host.vms)
+    assert all([c.tag for c in i] == ["BIOSGUID", "VirtualSystemIdentifier"] for i in items)
+
+
+async def test_associators_of_keyboard_through_pypsrp(
+    server: tuple[SimulatorServer, SimulatedHost],
+) -> None:
+    # libvirt's sendKey: ASSOCIATORS OF {Msvm_ComputerSystem...} WHERE ResultClass = Msvm_Keyboard
+    srv, host = server
+    vm = next(iter(host.vms.values()))
+    query = (
+        "ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName='Msvm_ComputerSystem',"
+        f"Name='{vm.guid}'}} WHERE ResultClass = Msvm_Keyboard"
+    )
+    items = await in_thread(srv, lambda w: enumerate_wql(w, query))
+    assert len(items) == 1 and items[0].tag == f"{{{BASE}Msvm_Keyboard}}Msvm_Keyboard"
+    assert prop(items[0], "SystemName") == vm.guid
