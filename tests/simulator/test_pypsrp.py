@@ -382,7 +382,7 @@ async def test_pypsrp_ntlm_over_https_with_channel_binding() -> None:
     assert len(items) == 4  # the host and its three VMs
 
 
-# --- libvirt's queries, through pypsrp --------------------------------------------------------------
+# --- libvirt's queries, through pypsrp ---------------------------------------------------------
 async def test_libvirt_selects_vms_by_name_not_server(
     server: tuple[SimulatorServer, SimulatedHost],
 ) -> None:
