@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 from lxml import etree
 
-from aiohyperv.cim import EPR
+from aiohyperv.cim import EPR, CimDateTime, CimInstance
 from aiohyperv.simulator import HostSpec, SimulatedHost
 from aiohyperv.simulator._app import _dispatch
 from aiohyperv.simulator._instance import to_xml
@@ -513,3 +513,17 @@ def test_localized_hosts_describe_vms_in_their_language(
             assert item.get_str("Description") == description  # type: ignore[union-attr]
             names.append(item.get_str("Name") or "")  # type: ignore[union-attr]
     assert sorted(names) == sorted(host.vms)
+
+
+def test_never_replicated_vms_say_1601_and_the_host_null() -> None:
+    host = make_host(vms=2)
+    bodies = whole(host, "SELECT * FROM Msvm_ComputerSystem")
+    items = [i for data in bodies for i in parse_enumerate(parse_response(data)).items]
+    for item in items:
+        assert isinstance(item, CimInstance)
+        never = item.properties["LastReplicationTime"]
+        if item.get_str("Name") == host.computer_name:
+            assert never is None
+        else:
+            assert isinstance(never, CimDateTime) and never.text == "1601-01-01T00:00:00Z"
+            assert item.properties["LastSuccessfulBackupTime"] is None
