@@ -527,3 +527,22 @@ def test_never_replicated_vms_say_1601_and_the_host_null() -> None:
         else:
             assert isinstance(never, CimDateTime) and never.text == "1601-01-01T00:00:00Z"
             assert item.properties["LastSuccessfulBackupTime"] is None
+
+
+def test_get_response_envelope_declares_what_windows_declares() -> None:
+    recorded = load(Path(__file__).parent / "samples" / GET_SAMPLE)
+    host = make_host()
+    request = build_get(
+        resource_uri(V2, "Msvm_ComputerSystem"),
+        options=OPTIONS,
+        selectors={"CreationClassName": "Msvm_ComputerSystem", "Name": host.computer_name},
+    )
+    status, ours, _ = call(host, request)
+    assert status == 200
+    assert ours.nsmap == recorded.nsmap  # s a x w p
+    for root in (ours, recorded):
+        item = body_of(root)
+        assert item.prefix == "p" and (item.get(f"{{{XSI}}}type") or "").endswith("_Type")
+
+
+GET_SAMPLE = "01_get_response_win32_logicaldisk_windows.xml"

@@ -377,8 +377,9 @@ def parse_invoke_request(req: Request) -> tuple[str, dict[str, InvokeArg]]:
 
 # --- writing responses --------------------------------------------------------------------------
 # The prefixes each kind of answer declares on s:Envelope, as Windows writes them.
-#: Transfer and Invoke answers.
-_DEFAULT_PREFIXES = ("s", "a", "x", "w", "n", "p")
+#: Transfer and Invoke answers (``tests/simulator/samples/01_get_response_win32_logicaldisk_
+#: windows.xml``: a WMI GetResponse declares s a x w p).
+_DEFAULT_PREFIXES = ("s", "a", "x", "w", "p")
 #: The WMI plugin's EnumerateResponse/PullResponse (``txwinrm-server2012/*_000.xml``).
 _ENUMERATION_PREFIXES = ("s", "a", "n", "w")
 #: Faults (``pypsrp/fault_*.xml``).
