@@ -485,6 +485,9 @@ def test_localized_host_localizes_fault_texts_not_codes() -> None:
     assert (parts["subcode"], parts["wsman_code"]) == ("n:CannotProcessFilter", "2150858778")
     reason = body_of(root).findtext(f"{{{S}}}Reason/{{{S}}}Text") or ""
     assert reason.startswith("Die Datenquelle")
+    messages = [m.text or "" for m in root.iter(f"{{{F}}}Message") if m.text]
+    assert messages and all(m.startswith("Der WS-Verwaltungsdienst") for m in messages)
+    assert all("Msvm_NoSuchClass" in m for m in messages)  # the detail survives
     with pytest.raises(Exception) as info:  # the client classifies it by code, not by text
         parse_response(etree.tostring(root))
     assert type(info.value).__name__ == "CannotProcessFilter"

@@ -189,6 +189,13 @@ _TABLE: dict[str, tuple[str, str, str]] = {
         "最大数を超えました。",
         "WS-Management 服务无法处理该请求。已超过此用户允许的最大并发操作数。 ",
     ),
+    # The opening sentence of most f:Message texts (the rest, a detail, stays as it is);
+    # last, so that the longer sentences above that start the same way match first.
+    "The WS-Management service cannot process the request. ": (
+        "Der WS-Verwaltungsdienst kann die Anforderung nicht verarbeiten. ",
+        "WS-Management サービスは要求を処理できません。",
+        "WS-Management 服务无法处理该请求。 ",
+    ),
 }
 _INDEX = {"de-DE": 0, "ja-JP": 1, "zh-CN": 2}
 
