@@ -12,8 +12,14 @@ HTTP behaviour follows Windows (HTTP.sys + WinRM):
   401; client certificates mapped to the host's account work over HTTPS;
 * the body must be ``application/soap+xml`` (else 415), unless it came sealed;
 * SOAP faults come with HTTP 500 and ``Content-Type: application/soap+xml;charset=UTF-8``,
-  shaped like ``wsman-samples/02`` and ``/03``; every response says
-  ``Server: Microsoft-HTTPAPI/2.0``.
+  shaped like ``tests/data/wsman-samples/real/pypsrp/fault_*.xml``, with the Action of the
+  subcode's specification (WS-Addressing, WS-Enumeration or WS-Management) and WinRM's codes;
+  every response says ``Server: Microsoft-HTTPAPI/2.0``.
+
+WS-Management answers follow the recorded Windows traffic (``tests/simulator/
+test_windows_shapes.py`` compares them): projections as ``w:XmlFragment``, NULL arrays left out,
+references with key selectors only, and the WMI plugin's batching (``HostSpec.batching``).  A
+host in another display language (``HostSpec.locale``) localizes its texts (``_locale``).
 
 One application can serve many hosts: the :class:`HostRouter` in the app (``ROUTER_KEY``) picks
 the host by the local address and port the request arrived on.
