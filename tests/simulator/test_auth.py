@@ -20,9 +20,18 @@ import pytest
 import trustme
 
 from aiohyperv._auth import AuthClientRequest, ClientAuth
+from aiohyperv._auth import _client as _auth_client
+from aiohyperv._auth._encryption import (
+    SPNEGO_PROTOCOL,
+    Sealer,
+    Wrapped,
+    decrypt_message,
+    encrypt_message,
+    encrypted_content_type,
+)
 from aiohyperv._config import parse_uri
 from aiohyperv._credentials import Credentials
-from aiohyperv._exceptions import AuthenticationError, ConfigError
+from aiohyperv._exceptions import AuthenticationError, ConfigError, ProtocolError
 from aiohyperv.cim import EPR, CimInstance
 from aiohyperv.simulator import (
     AUTH_DEFAULTS,
@@ -187,7 +196,8 @@ async def test_ntlm_sealed_over_http_enumerates_and_changes_state_with_no_plaint
     assert len(vms) == 6  # several Pulls: max_elements=2
     assert finished.get_int("JobState") == 7
     assert after.get_int("EnabledState") == VMState.RUNNING
-    assert stats.sealed == stats.requests == 6  # Enumerate, 2 Pulls, invoke, 2 Gets
+    # Enumerate (one item, as Windows answers), 3 Pulls of up to 2, invoke, 2 Gets
+    assert stats.sealed == stats.requests == 7
     assert stats.handshakes == len(proxy.connections) >= 1
 
     # Nothing of the SOAP traffic is readable on the wire, in either direction...
@@ -220,7 +230,7 @@ async def test_ntlm_sealed_over_http_enumerates_and_changes_state_with_no_plaint
             assert rheaders["content-type"][0].startswith("multipart/encrypted;")
             assert rpayload.startswith(b"--Encrypted Boundary\r\n")
             sealed_requests += 1
-    assert sealed_requests == 6
+    assert sealed_requests == 7
 
 
 async def test_streamed_responses_are_sealed_too() -> None:
@@ -587,3 +597,67 @@ def test_cli_flags_parse() -> None:
     args = parser.parse_args(["--transport", "https", "--client-ca", "/nonexistent/ca.pem"])
     with pytest.raises(ConfigError, match="cannot read"):
         _read_client_ca(args)
+
+
+# --- message encryption framing -----------------------------------------------------------------
+def _untabbed(sealer: Sealer, body: bytes, *, protocol: str = SPNEGO_PROTOCOL) -> tuple[str, bytes]:
+    """encrypt_message with MIME part headers not indented (as virt-who sent them 2016-2021)."""
+    content_type, payload = encrypt_message(sealer, body, protocol=protocol)
+    head, sep, sealed = payload.partition(b"\r\n\tContent-Type: application/octet-stream\r\n")
+    assert sep
+    head = head.replace(b"\r\n\t", b"\r\n")
+    return content_type, head + b"\r\nContent-Type: application/octet-stream\r\n" + sealed
+
+
+async def test_untabbed_encrypted_framing_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Windows accepts multipart/encrypted part headers without the leading tab; the simulator
+    # answered 400 before.  Its answers keep Windows' own (tabbed) framing.
+    monkeypatch.setattr(_auth_client, "encrypt_message", _untabbed)
+    host = windows_host()
+    async with (
+        SimulatorServer([host]) as server,
+        RecordingProxy(server.endpoints[0][1]) as proxy,
+        auth_session() as session,
+    ):
+        client = Client(session, ntlm(), proxy.url)
+        vms = await client.enumerate(VMS_QUERY)
+        stats = client.auth.stats
+    assert len(vms) == 6
+    assert stats.sealed == stats.requests >= 2
+    sent = proxy.client_bytes()
+    assert b"--Encrypted Boundary\r\nContent-Type: application/octet-stream\r\n" in sent
+    assert b"\tContent-Type: application/octet-stream" not in sent
+    assert b"--Encrypted Boundary\r\n\tContent-Type: application/octet-stream\r\n" in (
+        proxy.server_bytes()
+    )
+
+
+def test_decrypt_refuses_what_is_not_the_framing() -> None:
+    class Identity:
+        def wrap_winrm(self, data: bytes) -> Wrapped:
+            raise NotImplementedError
+
+        def unwrap_winrm(self, header: bytes, data: bytes) -> bytes:
+            return data
+
+    content_type = encrypted_content_type()
+    good = (
+        b"--Encrypted Boundary\r\nContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
+        b"OriginalContent: type=application/soap+xml;charset=UTF-8;Length=2\r\n"
+        b"--Encrypted Boundary\r\nContent-Type: application/octet-stream\r\n"
+        b"\x01\x00\x00\x00Sok--Encrypted Boundary--\r\n"
+    )
+    assert decrypt_message(Identity(), content_type, good) == b"ok"
+    tabbed = good.replace(b"\r\nContent-Type", b"\r\n\tContent-Type").replace(
+        b"\r\nOriginal", b"\r\n\tOriginal"
+    )
+    assert decrypt_message(Identity(), content_type, tabbed) == b"ok"
+    for bad in (
+        good.replace(b"Content-Type: application/octet", b"Content-Type:application/octet"),
+        good.replace(
+            b"\r\nContent-Type: application/HTTP", b"\r\n  Content-Type: application/HTTP"
+        ),
+        good.replace(b"\r\n--Encrypted Boundary\r\nContent-Type: application/octet", b"\r\n"),
+    ):
+        with pytest.raises(ProtocolError):
+            decrypt_message(Identity(), content_type, bad)

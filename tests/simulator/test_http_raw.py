@@ -109,6 +109,23 @@ class Env:
             request = enum.next_request()
         return items
 
+    async def bodies(self, query: str, **kwargs: object) -> list[bytes]:
+        """Every response body of a whole enumeration (the EnumerateResponse, then the Pulls)."""
+        enum = Enumeration(
+            wildcard_uri(V2),
+            options=self.client.options,
+            filter=Filter.wql(query),
+            max_pulls=1000,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        out: list[bytes] = []
+        request: bytes | None = enum.start()
+        while request is not None:
+            out.append(await self.ok(request))
+            enum.receive(out[-1])
+            request = enum.next_request()
+        return out
+
     async def get(self, uri: str, **selectors: str) -> CimInstance:
         return parse_get(
             parse_response(await self.ok(build_get(uri, options=self.options, selectors=selectors)))
@@ -237,17 +254,13 @@ async def test_list_vms_with_wql_over_the_wildcard_uri(env: Env) -> None:
 
 
 async def test_items_come_in_the_class_namespace(env: Env) -> None:
-    body = await env.ok(
-        build_enumerate(
-            wildcard_uri(V2),
-            options=env.options,
-            filter=Filter.wql(
-                "SELECT * FROM CIM_ResourceAllocationSettingData WHERE ResourceType = 3"
-            ),
-            max_elements=50,
-        )
+    bodies = await env.bodies(
+        "SELECT * FROM CIM_ResourceAllocationSettingData WHERE ResourceType = 3", max_elements=50
     )
-    items = list(iter_elements(parse(body), "Msvm_ProcessorSettingData"))
+    assert len(bodies) == 2  # the first item, then one Pull with the rest
+    items = [
+        item for body in bodies for item in iter_elements(parse(body), "Msvm_ProcessorSettingData")
+    ]
     assert len(items) == 10 + 4  # one per VM plus the host's Definition rows
     for elem in items:
         assert etree.QName(elem).namespace == resource_uri(V2, "Msvm_ProcessorSettingData")
@@ -367,18 +380,22 @@ async def test_follow_associations_to_settings(env: Env) -> None:
 
 
 async def test_max_envelope_size_limits_the_batch(env: Env) -> None:
-    small = RequestOptions(to=env.client.url, max_envelope_size=8192)
+    small = RequestOptions(to=env.client.url, max_envelope_size=16384)
     body = await env.ok(
         build_enumerate(
             wildcard_uri(V2),
             options=small,
-            filter=Filter.wql("SELECT * FROM Msvm_VirtualSystemSettingData"),
+            filter=Filter.wql("SELECT * FROM Msvm_ComputerSystem"),
             max_elements=10,
         )
     )
-    assert len(body) <= 8192
     batch = parse_enumerate(parse_response(body))
-    assert 1 <= len(batch.items) < 10 and batch.context
+    assert len(batch.items) == 1 and batch.context  # Windows: the first item only
+    body = await env.ok(build_pull(CS_URI, batch.context, options=small, max_elements=10))
+    # WinRM counts the envelope in UTF-16: two octets a character
+    assert len(body.decode("utf-8")) * 2 <= 16384
+    pulled = parse_enumerate(parse_response(body))
+    assert 1 <= len(pulled.items) < 10 and pulled.context
 
 
 # --- faults -------------------------------------------------------------------------------------
@@ -390,14 +407,21 @@ async def test_bad_selectors(env: Env) -> None:
             selectors={"CreationClassName": "Msvm_ComputerSystem", "Name": "no-such-vm"},
         )
     )
+    # Get of an instance that does not exist: a:DestinationUnreachable, not InvalidSelectors
     fields = fault_fields(root)
-    assert fields["code"] == "s:Sender" and fields["subcode"] == "w:InvalidSelectors"
-    assert fields["wsman_code"] == "2150858843" and fields["machine"] == "hv42.corp.example.com"
+    assert fields["code"] == "s:Sender" and fields["subcode"] == "a:DestinationUnreachable"
+    assert fields["wsman_code"] == "2150858752" and fields["machine"] == "hv42.corp.example.com"
+    assert root.findtext(f".//{{{NS['a']}}}Action") == (
+        "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault"
+    )
+    assert root.findtext(f".//{{{NS['w']}}}FaultDetail") == (
+        "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidResourceURI"
+    )
     root = await env.fault(build_get(CS_URI, options=env.options, selectors={"Bogus": "x"}))
     assert root.find(f".//{{{NS['w']}}}FaultDetail").text.endswith("/UnexpectedSelectors")  # type: ignore[union-attr]
     with pytest.raises(InvalidSelectors) as info:
         parse_response(
-            await env.call(build_get(CS_URI, options=env.options, selectors={"Name": "x"}))
+            await env.call(build_get(CS_URI, options=env.options, selectors={"Bogus": "x"}))
         )
     assert info.value.wsman_code == 2150858843
 
@@ -421,8 +445,11 @@ async def test_bad_wql(env: Env) -> None:
         )
     )
     fields = fault_fields(parse(data))
-    assert fields["subcode"] == "w:CannotProcessFilter"
-    assert fields["wsman_code"] == str(0x80041017)
+    assert fields["subcode"] == "n:CannotProcessFilter"
+    assert fields["wsman_code"] == "2150858778"
+    assert parse(data).findtext(f".//{{{NS['a']}}}Action") == (
+        "http://schemas.xmlsoap.org/ws/2004/09/enumeration/fault"
+    )
     with pytest.raises(CannotProcessFilter):
         parse_response(data)
 
@@ -431,13 +458,14 @@ async def test_unknown_class_and_namespace(env: Env) -> None:
     root = await env.fault(
         build_get(resource_uri(V2, "Msvm_Nothing"), options=env.options, selectors={"Name": "x"})
     )
-    assert fault_fields(root)["subcode"] == "w:DestinationUnreachable"
+    assert fault_fields(root)["subcode"] == "a:DestinationUnreachable"
     root = await env.fault(
         build_enumerate(
             resource_uri("root/virtualization", "Msvm_ComputerSystem"), options=env.options
         )
     )
-    assert "does not exist" in fault_fields(root)["reason"]
+    assert fault_fields(root)["wsman_code"] == "2150858752"
+    assert any("does not exist" in (m.text or "") for m in iter_elements(root, "Message"))
 
 
 async def test_bad_and_expired_contexts(env: Env) -> None:
@@ -446,7 +474,7 @@ async def test_bad_and_expired_contexts(env: Env) -> None:
     )
     fields = fault_fields(root)
     assert (
-        fields["subcode"] == "n:InvalidEnumerationContext" and fields["wsman_code"] == "2150858767"
+        fields["subcode"] == "n:InvalidEnumerationContext" and fields["wsman_code"] == "2150858779"
     )
     first = parse_enumerate(
         parse_response(await env.ok(build_enumerate(CS_URI, options=env.options, optimize=False)))
@@ -701,3 +729,16 @@ async def test_invalid_method_parameters_fault(env: Env) -> None:
     with pytest.raises(WSManFault) as info:
         parse_response(data)
     assert info.value.wsman_code == 0x8004102F
+
+
+async def test_operations_quota_is_internal_error(env: Env) -> None:
+    # MaxConcurrentOperationsPerUser exceeded: w:InternalError, Code 0x803381A6
+    env.host.faults.max_concurrent_operations = 0
+    root = await env.fault(build_get(CS_URI, options=env.options, selectors={"Name": "x"}))
+    fields = fault_fields(root)
+    assert (fields["code"], fields["subcode"]) == ("s:Receiver", "w:InternalError")
+    assert fields["wsman_code"] == "2150859174"
+    env.host.faults.max_concurrent_operations = 1  # this one request is alone: served
+    vm = next(iter(env.host.vms))
+    got = await env.get(CS_URI, CreationClassName="Msvm_ComputerSystem", Name=vm)
+    assert got.get_str("Name") == vm

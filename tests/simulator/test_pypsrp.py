@@ -197,9 +197,10 @@ async def test_bad_selectors_fault(server: tuple[SimulatorServer, SimulatedHost]
         return info.value
 
     fault = await in_thread(srv, work)
-    assert fault.code == 2150858843
+    # a Get of an instance that does not exist: a:DestinationUnreachable, 0x80338000
+    assert fault.code == 2150858752
     assert fault.machine == "hv17.corp.example.com"
-    assert fault.reason and "invalid selectors" in fault.reason
+    assert fault.reason and "cannot find the resource" in fault.reason
 
 
 async def test_bad_wql_fault(server: tuple[SimulatorServer, SimulatedHost]) -> None:
@@ -211,7 +212,7 @@ async def test_bad_wql_fault(server: tuple[SimulatorServer, SimulatedHost]) -> N
         return info.value
 
     fault = await in_thread(srv, work)
-    assert fault.code == 0x80041017
+    assert fault.code == 2150858778  # n:CannotProcessFilter, 0x8033801A
     assert fault.provider == "WMI Provider"
     assert fault.provider_path and fault.provider_path.endswith("WsmWmiPl.dll")
     assert fault.reason and "could not process the filter" in fault.reason
@@ -232,7 +233,7 @@ async def test_bad_context_fault(server: tuple[SimulatorServer, SimulatedHost]) 
         return info.value
 
     fault = await in_thread(srv, work)
-    assert fault.code == 2150858767
+    assert fault.code == 2150858779  # 0x8033801B, ERROR_WSMAN_ENUMERATE_INVALID_ENUMERATION_CONTEXT
 
 
 async def test_wrong_password(server: tuple[SimulatorServer, SimulatedHost]) -> None:
@@ -379,3 +380,61 @@ async def test_pypsrp_ntlm_over_https_with_channel_binding() -> None:
 
         items = await asyncio.to_thread(work)
     assert len(items) == 4  # the host and its three VMs
+
+
+# --- libvirt's queries, through pypsrp ---------------------------------------------------------
+async def test_libvirt_selects_vms_by_name_not_server(
+    server: tuple[SimulatorServer, SimulatedHost],
+) -> None:
+    # libvirt >= 6.9 (hyperv_driver.c): every VM is "Name != __SERVER", active ones exclude the
+    # off states, a lookup by name adds ElementName.
+    srv, host = server
+    base = "SELECT * FROM Msvm_ComputerSystem WHERE Name != __SERVER"
+    vm = next(iter(host.vms.values()))
+
+    def work(wsman: WSMan) -> tuple[list[ET.Element], ...]:
+        return (
+            enumerate_wql(wsman, base),
+            enumerate_wql(
+                wsman,
+                base + " AND (EnabledState != 0 and EnabledState != 3 and EnabledState != 32769)",
+            ),
+            enumerate_wql(wsman, base + f" AND ElementName = '{vm.name}'"),
+        )
+
+    every, active, named = await in_thread(srv, work)
+    assert {prop(i, "Name") for i in every} == set(host.vms)
+    assert {prop(i, "Name") for i in active} == {
+        g for g, v in host.vms.items() if host.enabled_state(v) not in (0, 3, 32769)
+    }
+    assert [prop(i, "Name") for i in named] == [vm.guid]
+
+
+async def test_projection_through_pypsrp_is_an_xml_fragment(
+    server: tuple[SimulatorServer, SimulatedHost],
+) -> None:
+    # virt-who's projection: unqualified children in w:XmlFragment items
+    srv, host = server
+    query = (
+        "select BIOSGUID, VirtualSystemIdentifier from Msvm_VirtualSystemSettingData"
+        " where VirtualSystemType = 'Microsoft:Hyper-V:System:Realized'"
+    )
+    items = await in_thread(srv, lambda w: enumerate_wql(w, query))
+    assert all(i.tag == f"{{{W}}}XmlFragment" for i in items)
+    assert {i.findtext("VirtualSystemIdentifier") for i in items} == set(host.vms)
+    assert all([c.tag for c in i] == ["BIOSGUID", "VirtualSystemIdentifier"] for i in items)
+
+
+async def test_associators_of_keyboard_through_pypsrp(
+    server: tuple[SimulatorServer, SimulatedHost],
+) -> None:
+    # libvirt's sendKey: ASSOCIATORS OF {Msvm_ComputerSystem...} WHERE ResultClass = Msvm_Keyboard
+    srv, host = server
+    vm = next(iter(host.vms.values()))
+    query = (
+        "ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName='Msvm_ComputerSystem',"
+        f"Name='{vm.guid}'}} WHERE ResultClass = Msvm_Keyboard"
+    )
+    items = await in_thread(srv, lambda w: enumerate_wql(w, query))
+    assert len(items) == 1 and items[0].tag == f"{{{BASE}Msvm_Keyboard}}Msvm_Keyboard"
+    assert prop(items[0], "SystemName") == vm.guid

@@ -161,6 +161,40 @@ def test_system_properties(host: SimulatedHost) -> None:
     ) == ["HV07"]
 
 
+@pytest.mark.parametrize(
+    "where",
+    [
+        "Name != __SERVER",
+        "__SERVER != Name",
+        "Name <> __server",
+        "NOT Name = __SERVER",
+    ],
+)
+def test_property_against_system_property_selects_the_vms(host: SimulatedHost, where: str) -> None:
+    # libvirt >= 6.9 (hyperv_driver.c): the host's own Msvm_ComputerSystem has Name = __SERVER
+    assert sorted(run(host, f"SELECT * FROM Msvm_ComputerSystem WHERE {where}")) == sorted(
+        v.guid for v in vms(host)
+    )
+
+
+def test_libvirt_69_queries(host: SimulatedHost) -> None:
+    base = "SELECT * FROM Msvm_ComputerSystem WHERE Name != __SERVER "
+    active = run(
+        host, base + "AND (EnabledState != 0 and EnabledState != 3 and EnabledState != 32769)"
+    )
+    inactive = run(
+        host, base + "AND (EnabledState = 0 or EnabledState = 3 or EnabledState = 32769)"
+    )
+    assert sorted(active + inactive) == sorted(v.guid for v in vms(host))
+    assert "HV07" not in active + inactive
+    vm = vms(host)[2]
+    assert run(host, base + f"AND ElementName = '{vm.name}'") == [vm.guid]
+    assert run(host, "SELECT * FROM Msvm_ComputerSystem WHERE Name = __SERVER") == ["HV07"]
+    assert run(host, "SELECT * FROM Msvm_ComputerSystem WHERE __CLASS = __CLASS") != []
+    # a uint16 against a host name is never equal (and no error)
+    assert run(host, "SELECT * FROM Msvm_ComputerSystem WHERE EnabledState = __SERVER") == []
+
+
 def test_projection_keeps_only_named_properties(host: SimulatedHost) -> None:
     found, projection = execute(
         host, V2, parse_wql("select BIOSGUID, ElementName from Msvm_VirtualSystemSettingData")
@@ -278,6 +312,8 @@ def test_references_of(host: SimulatedHost) -> None:
         ("SELECT * FROM Msvm_ComputerSystem WHERE Bogus = 1", WBEM_E_INVALID_QUERY),
         ("SELECT Bogus FROM Msvm_ComputerSystem", WBEM_E_INVALID_QUERY),
         ("SELECT * FROM Msvm_ComputerSystem WHERE Name = ElementName", WBEM_E_INVALID_QUERY),
+        ("SELECT * FROM Msvm_ComputerSystem WHERE Bogus != __SERVER", WBEM_E_INVALID_QUERY),
+        ("SELECT * FROM Msvm_ComputerSystem WHERE Roles = __SERVER", WBEM_E_INVALID_QUERY),
         ("SELECT * FROM Msvm_ComputerSystem WHERE OperationalStatus = 2", WBEM_E_INVALID_QUERY),
         ("SELECT * FROM Msvm_ComputerSystem WHERE Name = 'unterminated", WBEM_E_INVALID_QUERY),
         ("SELECT * FROM Msvm_ComputerSystem WHERE Name = 'C:\\Windows'", WBEM_E_INVALID_QUERY),

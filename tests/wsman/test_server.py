@@ -97,7 +97,8 @@ def test_parse_request_option_set_and_identify() -> None:
     [
         ("", "no a:Action"),
         ("<w:MaxEnvelopeSize>big</w:MaxEnvelopeSize>", "MaxEnvelopeSize 'big'"),
-        ("<w:OperationTimeout>20 seconds</w:OperationTimeout>", "OperationTimeout"),
+        ("<w:OperationTimeout>20 seconds</w:OperationTimeout>", "invalid timeout field"),
+        ("<w:OperationTimeout>PT-1S</w:OperationTimeout>", "invalid timeout field"),
     ],
 )
 def test_parse_request_bad_headers(header: str, words: str) -> None:

@@ -171,27 +171,31 @@ def decrypt_message(
     if boundary != BOUNDARY:
         raise ProtocolError(f"unexpected MIME boundary {boundary!r}")
 
-    head = b"".join(
-        (_DELIM, b"\r\n\tContent-Type: ", protocol.encode("ascii"), b"\r\n\tOriginalContent:")
+    # Windows indents the part headers with a tab and writes them so; it also accepts them
+    # unindented, which some clients sent for years (virt-who's Hyper-V backend wrote
+    # "Content-Type: application/octet-stream" with no tab, 2016-2021, against default
+    # Windows hosts).  So the tab is optional here, and encrypt_message keeps writing it.
+    pos = _expect(payload, 0, _DELIM + b"\r\n", "does not start with the MIME boundary")
+    pos = _expect_header(
+        payload, pos, b"Content-Type: " + protocol.encode("ascii") + b"\r\n", lower=True
     )
-    if payload[: len(head)].lower() != head.lower():
-        raise ProtocolError("encrypted message does not start with the expected part header")
-    line_end = payload.find(b"\r\n", len(head))
+    pos = _expect_header(payload, pos, b"OriginalContent:", lower=True)
+    line_end = payload.find(b"\r\n", pos)
     if line_end < 0:
         raise ProtocolError("encrypted message: unterminated OriginalContent header")
-    original = _ORIGINAL_RE.fullmatch(b"\t" + payload[len(head) : line_end].strip())
+    original = _ORIGINAL_RE.fullmatch(b"\t" + payload[pos:line_end].strip())
     if original is None:
         raise ProtocolError("encrypted message: malformed OriginalContent header")
     if original.group("charset").lower() not in (b"utf-8", b"utf-16"):
         raise ProtocolError("encrypted message: unsupported charset in OriginalContent")
     expected_length = int(original.group("length"))
-    second = _DELIM + b"\r\n" + _OCTET_HEADER
-    start = line_end + 2
-    if payload[start : start + len(second)] != second:
-        raise ProtocolError("encrypted message: missing application/octet-stream part")
+    start = _expect(
+        payload, line_end + 2, _DELIM + b"\r\n", "missing application/octet-stream part"
+    )
+    start = _expect_header(payload, start, _OCTET_HEADER[1:], lower=False)
     if not payload.endswith(_CLOSE):
         raise ProtocolError("encrypted message: missing closing boundary")
-    body = payload[start + len(second) : len(payload) - len(_CLOSE)]
+    body = payload[start : len(payload) - len(_CLOSE)]
     if len(body) < _LENGTH_PREFIX.size:
         raise ProtocolError("encrypted message: truncated signature length")
     (sig_len,) = _LENGTH_PREFIX.unpack_from(body)
@@ -209,3 +213,21 @@ def decrypt_message(
             f"Length={expected_length}"
         )
     return plaintext
+
+
+def _expect(payload: bytes, pos: int, text: bytes, problem: str) -> int:
+    """The position after ``text`` at ``pos``; a ProtocolError saying ``problem`` otherwise."""
+    if payload[pos : pos + len(text)] != text:
+        raise ProtocolError(f"encrypted message {problem}")
+    return pos + len(text)
+
+
+def _expect_header(payload: bytes, pos: int, text: bytes, *, lower: bool) -> int:
+    """The position after a MIME part header line ``text`` at ``pos``, tab-indented or not."""
+    if payload[pos : pos + 1] == b"\t":
+        pos += 1
+    found = payload[pos : pos + len(text)]
+    if (found.lower() if lower else found) != (text.lower() if lower else text):
+        name = text.split(b":", 1)[0].decode("ascii", "replace")
+        raise ProtocolError(f"encrypted message: missing or malformed {name} part header")
+    return pos + len(text)

@@ -12,8 +12,14 @@ HTTP behaviour follows Windows (HTTP.sys + WinRM):
   401; client certificates mapped to the host's account work over HTTPS;
 * the body must be ``application/soap+xml`` (else 415), unless it came sealed;
 * SOAP faults come with HTTP 500 and ``Content-Type: application/soap+xml;charset=UTF-8``,
-  shaped like ``wsman-samples/02`` and ``/03``; every response says
-  ``Server: Microsoft-HTTPAPI/2.0``.
+  shaped like ``tests/data/wsman-samples/real/pypsrp/fault_*.xml``, with the Action of the
+  subcode's specification (WS-Addressing, WS-Enumeration or WS-Management) and WinRM's codes;
+  every response says ``Server: Microsoft-HTTPAPI/2.0``.
+
+WS-Management answers follow the recorded Windows traffic (``tests/simulator/
+test_windows_shapes.py`` compares them): projections as ``w:XmlFragment``, NULL arrays left out,
+references with key selectors only, and the WMI plugin's batching (``HostSpec.batching``).  A
+host in another display language (``HostSpec.locale``) localizes its texts (``_locale``).
 
 One application can serve many hosts: the :class:`HostRouter` in the app (``ROUTER_KEY``) picks
 the host by the local address and port the request arrived on.
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -30,6 +37,7 @@ from aiohttp import web
 from aiohyperv._exceptions import ProtocolError
 from aiohyperv.simulator._auth import AUTH_INFO, request_body, seal_body
 from aiohyperv.simulator._codec import (
+    InvalidHeader,
     Request,
     build_enumerate_response,
     build_fault,
@@ -45,6 +53,7 @@ from aiohyperv.simulator._codec import (
 )
 from aiohyperv.simulator._host import EnumerationContext, SimulatedHost
 from aiohyperv.simulator._instance import Instance, Ref, to_cim, to_xml
+from aiohyperv.simulator._locale import fault_text, localize
 from aiohyperv.simulator._methods import MethodFault, invoke
 from aiohyperv.simulator._providers import find_instances, served_namespaces
 from aiohyperv.simulator._schema import SCHEMAS, ClassDef
@@ -187,9 +196,20 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if content_type != "application/soap+xml":
             return web.Response(status=415)
-    data = await request_body(request)
-    status, body = _dispatch(host, data, authenticated=info is not None)
-    return await _send(request, host, status, body)
+    limit = host.faults.max_concurrent_operations
+    in_flight = _IN_FLIGHT.get(host, 0)
+    over_quota = limit is not None and in_flight >= limit
+    _IN_FLIGHT[host] = in_flight + 1
+    try:
+        data = await request_body(request)
+        status, body = _dispatch(host, data, authenticated=info is not None, over_quota=over_quota)
+        return await _send(request, host, status, body)
+    finally:
+        _IN_FLIGHT[host] -= 1
+
+
+# Requests each host is answering right now (the operations quota counts them).
+_IN_FLIGHT: weakref.WeakKeyDictionary[SimulatedHost, int] = weakref.WeakKeyDictionary()
 
 
 async def _send(
@@ -237,6 +257,7 @@ class _Fault(Exception):
         *,
         fault_detail: str | None = None,
         wmi_message: str | None = None,
+        message: str | None = None,
     ) -> None:
         super().__init__(reason)
         self.code = code
@@ -245,20 +266,24 @@ class _Fault(Exception):
         self.wsman_code = wsman_code
         self.fault_detail = fault_detail
         self.wmi_message = wmi_message
+        self.message = message
 
     def render(self, host: SimulatedHost, relates_to: str | None) -> bytes:
         wmi = self.wmi_message is not None
+        lang = host.spec.locale
         return build_fault(
             code=self.code,
             subcode=self.subcode,
-            reason=self.reason,
+            reason=fault_text(self.reason, lang),
             wsman_code=self.wsman_code,
             machine=f"{host.dns_name}.{host.domain}",
             fault_detail=self.fault_detail,
             relates_to=relates_to,
             provider=_WMI_PROVIDER if wmi else None,
             provider_path=_WMI_PROVIDER_PATH if wmi else None,
-            inner_message=self.wmi_message,
+            message=None if self.message is None else fault_text(self.message, lang),
+            inner_message=None if self.wmi_message is None else fault_text(self.wmi_message, lang),
+            lang=lang,
         )
 
 
@@ -284,14 +309,18 @@ def _not_singleton() -> _Fault:
 
 
 def _wql_fault(exc: WQLError) -> _Fault:
+    """A query WMI refuses: ``n:CannotProcessFilter`` (WS-Enumeration, Action
+    ``.../2004/09/enumeration/fault``), WSManFault Code 2150858778 (0x8033801A,
+    ``ERROR_WSMAN_ENUMERATE_CANNOT_PROCESS_FILTER``); the WMI status (``0x80041010`` invalid
+    class, ``0x80041017`` invalid query) is the provider's, inside the nested fault."""
     return _Fault(
         "Sender",
-        "w:CannotProcessFilter",
+        "n:CannotProcessFilter",
         "The data source could not process the filter. The filter might be missing or it might "
         "be invalid. Change the filter and try the request again. ",
-        exc.code,
+        2150858778,
         wmi_message=f"The WS-Management service cannot process the request. The WQL query is "
-        f"invalid: {exc.message}. ",
+        f"invalid: {exc.message}. (WMI 0x{exc.code:08X}) ",
     )
 
 
@@ -310,20 +339,108 @@ def _no_class(namespace: str, class_name: str) -> _Fault:
         f"The WS-Management service cannot process the request. The class {class_name} does not "
         f"exist in the {namespace} namespace. "
     )
-    return _Fault("Sender", "w:DestinationUnreachable", message, 2150858752, wmi_message=message)
+    return _Fault(
+        "Sender",
+        "a:DestinationUnreachable",
+        _NOT_FOUND_REASON,
+        2150858752,
+        fault_detail=_FAULT_DETAIL + "InvalidResourceURI",
+        wmi_message=message,
+    )
+
+
+_NOT_FOUND_REASON = (
+    "The WS-Management service cannot process the request. The service cannot find the "
+    "resource identified by the resource URI and selectors. "
+)
+
+
+def _not_found() -> _Fault:
+    """Get (or Invoke) of an instance that does not exist: WS-Addressing
+    ``a:DestinationUnreachable`` with FaultDetail ``InvalidResourceURI`` and Code 2150858752
+    (0x80338000, ``ERROR_WSMAN_RESOURCE_NOT_FOUND``), Action ``.../addressing/fault`` -- not
+    ``w:InvalidSelectors``, which Windows keeps for selectors that name no key."""
+    return _Fault(
+        "Sender",
+        "a:DestinationUnreachable",
+        _NOT_FOUND_REASON,
+        2150858752,
+        fault_detail=_FAULT_DETAIL + "InvalidResourceURI",
+        wmi_message=_NOT_FOUND_REASON,
+    )
 
 
 def _internal_error() -> _Fault:
     return _Fault("Receiver", "w:InternalError", "An internal error occurred. ", 2150858773)
 
 
+def _quota_fault(limit: int) -> _Fault:
+    """More concurrent operations than ``MaxConcurrentOperationsPerUser`` allows:
+    ``w:InternalError`` with Code 2150859174 (0x803381A6, ``ERROR_WSMAN_QUOTA_MAX_OPERATIONS``)."""
+    return _Fault(
+        "Receiver",
+        "w:InternalError",
+        "The WS-Management service cannot process the request. This user is allowed a maximum "
+        "number of concurrent operations, which has been exceeded. Close existing operations for "
+        "this user, or raise the quota for this user. ",
+        2150859174,
+        message="The WS-Management service cannot process the request. This user is allowed a "
+        "maximum number of concurrent operations, which has been exceeded. Close existing "
+        f"operations for this user, or raise the quota for this user. (limit {limit}) ",
+    )
+
+
+def _invalid_header(detail: str) -> _Fault:
+    """A header Windows cannot read (e.g. ``OperationTimeout`` ``PT-1S``):
+    ``a:InvalidMessageInformationHeader``, Code 2150858767 (0x8033800F), Action
+    ``.../addressing/fault`` (``pypsrp/fault_addressing_invalid_header_timeout.xml``)."""
+    return _Fault(
+        "Sender",
+        "a:InvalidMessageInformationHeader",
+        "The WS-Management service cannot process the request. The request contains one or more "
+        "invalid SOAP headers. ",
+        2150858767,
+        message=f"The WS-Management service cannot process the request. {detail} ",
+    )
+
+
+def _envelope_limit_fault(limit: int) -> _Fault:
+    """An answer that cannot fit the envelope: ``w:EncodingLimit`` with FaultDetail
+    ``MaxEnvelopeSize`` (DSP0226 6.2 and its fault table) and Code 2150858824 (0x80338048,
+    ``ERROR_WSMAN_MAX_ENVELOPE_SIZE_EXCEEDED``)."""
+    return _Fault(
+        "Sender",
+        "w:EncodingLimit",
+        "The response that the WS-Management service computed exceeds the maximum envelope "
+        "size that is allowed. ",
+        2150858824,
+        fault_detail=_FAULT_DETAIL + "MaxEnvelopeSize",
+        message="The response that the WS-Management service computed exceeds the maximum "
+        f"envelope size that is allowed. (MaxEnvelopeSize {limit}) ",
+    )
+
+
+def _envelope_too_small(size: int) -> _Fault:
+    """A MaxEnvelopeSize below 8192 octets: ``w:EncodingLimit`` (MS-WSMV 3.1.4.1.7: MUST),
+    Code 2150858823 (0x80338047, ``ERROR_WSMAN_MAX_ENVELOPE_SIZE``)."""
+    return _Fault(
+        "Sender",
+        "w:EncodingLimit",
+        "The WS-Management service cannot process the request because the MaxEnvelopeSize "
+        f"{size} is below the minimum of 8192. ",
+        2150858823,
+        fault_detail=_FAULT_DETAIL + "MaxEnvelopeSize",
+    )
+
+
+# 0x8033801B, ERROR_WSMAN_ENUMERATE_INVALID_ENUMERATION_CONTEXT (WinRM's error table).
 _INVALID_CONTEXT = _Fault(
     "Receiver",
     "n:InvalidEnumerationContext",
     "The WS-Management service cannot process the request because the enumeration context "
     "supplied in the message is not valid. The enumeration may have been completed, or the "
     "context may have expired. ",
-    2150858767,
+    2150858779,
 )
 _TIMED_OUT = _Fault(
     "Receiver",
@@ -342,18 +459,26 @@ _NOT_CAPABLE = _Fault(
 
 
 # --- dispatch -------------------------------------------------------------------------------------
-def _dispatch(host: SimulatedHost, data: bytes, *, authenticated: bool) -> tuple[int, bytes]:
+def _dispatch(
+    host: SimulatedHost, data: bytes, *, authenticated: bool, over_quota: bool = False
+) -> tuple[int, bytes]:
     relates_to: str | None = None
     try:
         try:
             req = parse_request(data)
+        except InvalidHeader as exc:
+            raise _invalid_header(str(exc)) from None
         except ProtocolError as exc:
             raise _schema_fault(str(exc)) from None
         relates_to = req.message_id
+        if req.max_envelope_size is not None and req.max_envelope_size < 8192:
+            raise _envelope_too_small(req.max_envelope_size)
         if req.action == Action.IDENTIFY:
             return 200, _identify(host, authenticated=authenticated)
         if not authenticated:
             raise _schema_fault("only Identify may be sent without credentials")
+        if over_quota:
+            raise _quota_fault(host.faults.max_concurrent_operations or 0)
         faults = host.faults
         if faults.fault_rate and host.fault_rng.random() < faults.fault_rate:
             raise _internal_error()
@@ -434,15 +559,20 @@ def _target(host: SimulatedHost, req: Request) -> Instance:
     if any(name.lower() not in keys for name in selectors):
         raise _invalid_selectors("UnexpectedSelectors")
     found = find_instances(host, namespace, cls.name, selectors)
+    if not found:
+        raise _not_found()
     if len(found) != 1:
-        raise _invalid_selectors("InvalidValue" if not found else "InsufficientSelectors")
+        raise _invalid_selectors("InsufficientSelectors")
     return found[0]
 
 
 def _get(host: SimulatedHost, req: Request) -> bytes:
-    inst = _target(host, req)
+    inst = localize(host, _target(host, req))
     return build_response(
-        Action.GET_RESPONSE, relates_to=req.message_id, body=serialize_instance(to_cim(inst))
+        Action.GET_RESPONSE,
+        relates_to=req.message_id,
+        body=serialize_instance(to_cim(inst)),
+        lang=host.spec.locale,
     )
 
 
@@ -515,9 +645,31 @@ def _enumerate(host: SimulatedHost, req: Request) -> bytes:
     if not options.optimize:
         context = host.open_context(ctx)
         return build_enumerate_response(
-            None, context=context, end_of_sequence=False, relates_to=req.message_id
+            None,
+            context=context,
+            end_of_sequence=False,
+            relates_to=req.message_id,
+            lang=host.spec.locale,
         )
-    return _batch(host, req, ctx, options.max_elements or 1, first=True)
+    if host.spec.batching == "windows":
+        # The WMI plugin's optimized EnumerateResponse holds the first item only, whatever
+        # MaxElements says (txwinrm-server2008r2 and -server2012: every *_000.xml asked for
+        # MaxElements 32000 and got one item, plus a context when there were more).
+        max_elements = 1
+    else:
+        max_elements = options.max_elements or 1
+    return _batch(host, req, ctx, max_elements, first=True)
+
+
+def _envelope_limit(host: SimulatedHost, req: Request) -> int:
+    """The envelope size an answer must fit, in bytes.
+
+    No MaxEnvelopeSize, or more than the host allows: the host's MaxEnvelopeSizekb applies
+    (MS-WSMV 3.1.4.1.7).
+    """
+    host_limit = host.os.max_envelope_kb * 1024
+    limit = req.max_envelope_size
+    return host_limit if limit is None or limit > host_limit else limit
 
 
 def _batch(
@@ -529,39 +681,59 @@ def _batch(
     first: bool,
     context_id: str | None = None,
 ) -> bytes:
-    """The next batch of an enumeration, as an optimized EnumerateResponse or a PullResponse."""
+    """The next batch of an enumeration, as an optimized EnumerateResponse or a PullResponse.
+
+    Items are added while the envelope stays within MaxEnvelopeSize counted the way WinRM
+    counts it, in UTF-16 (two octets a character): the full Pulls of the recordings are
+    75,184-76,811 UTF-8 bytes of ASCII against the 153,600-octet default, and the next item
+    would not have fitted (``txwinrm-server2012/Win32_Service_star_001.xml``, ``_002.xml``,
+    ``Win32_Process_star_001.xml`` and the others that end with a context).
+    """
     mode = EnumerationMode(ctx.mode)
-    # No MaxEnvelopeSize, or more than the host allows: the host's MaxEnvelopeSizekb applies
-    # (MS-WSMV 3.1.4.1.7).
-    host_limit = host.os.max_envelope_kb * 1024
-    limit = req.max_envelope_size
-    if limit is None or limit > host_limit:
-        limit = host_limit
+    budget = _envelope_limit(host, req) // 2  # characters
+    lang = host.spec.locale
     builder = build_enumerate_response if first else build_pull_response
-    count = min(max_elements, len(ctx.items) - ctx.position)
+    remaining = len(ctx.items) - ctx.position
+    probe = builder(
+        [],
+        context=context_id or _CONTEXT_PROBE,
+        end_of_sequence=False,
+        relates_to=req.message_id,
+        mode=mode,
+        lang=lang,
+    )
+    used = len(probe.decode("utf-8"))
+    items: list[str] = []
+    for inst in ctx.items[ctx.position : ctx.position + min(max_elements, remaining)]:
+        (item,) = _items([inst], mode, ctx.projection)
+        if used + len(item) > budget:
+            break
+        used += len(item)
+        items.append(item)
+    if not items and remaining:
+        raise _envelope_limit_fault(_envelope_limit(host, req))
     while True:
-        done = ctx.position + count >= len(ctx.items)
+        done = ctx.position + len(items) >= len(ctx.items)
         if not done and context_id is None:
             context_id = host.open_context(ctx)
-        items = _items(ctx.items[ctx.position : ctx.position + count], mode, ctx.projection)
         body = builder(
-            items, context=context_id, end_of_sequence=done, relates_to=req.message_id, mode=mode
+            items,
+            context=context_id,
+            end_of_sequence=done,
+            relates_to=req.message_id,
+            mode=mode,
+            lang=lang,
         )
-        if len(body) <= limit or count <= 1:
+        if len(body) <= budget or len(body.decode("utf-8")) <= budget or len(items) <= 1:
             break
-        count = max(1, count // 2)  # Windows sends fewer items rather than exceed the limit
-    if len(body) > limit:
-        raise _Fault(
-            "Sender",
-            "w:EncodingLimit",
-            "The response that the WS-Management service computed exceeds the maximum envelope "
-            "size that is allowed. ",
-            2150858755,
-        )
-    ctx.position += count
+        items.pop()  # the context id came out longer than the probe's
+    ctx.position += len(items)
     if done and context_id is not None:
         host.contexts.pop(context_id, None)
     return body
+
+
+_CONTEXT_PROBE = "uuid:00000000-0000-0000-0000-000000000000"
 
 
 def _pull(host: SimulatedHost, req: Request) -> bytes:
@@ -588,7 +760,9 @@ def _release(host: SimulatedHost, req: Request) -> bytes:
         raise _schema_fault(str(exc)) from None
     if host.contexts.pop(context_id, None) is None:
         raise _INVALID_CONTEXT
-    return build_response(Action.RELEASE_RESPONSE, relates_to=req.message_id, body=None)
+    return build_response(
+        Action.RELEASE_RESPONSE, relates_to=req.message_id, body=None, lang=host.spec.locale
+    )
 
 
 def _invoke(host: SimulatedHost, req: Request) -> bytes:
@@ -609,10 +783,15 @@ def _invoke(host: SimulatedHost, req: Request) -> bytes:
         ) from None
     logger.debug("simulator %s: %s -> %s", host.spec.name, method, result.return_value)
     assert req.resource_uri is not None
-    return build_invoke_response(
+    body = build_invoke_response(
         req.resource_uri,
         method,
         return_value=result.return_value,
         outputs=result.outputs,
         relates_to=req.message_id,
+        lang=host.spec.locale,
     )
+    limit = _envelope_limit(host, req)
+    if len(body) > limit:  # e.g. a large thumbnail asked for with a small MaxEnvelopeSize
+        raise _envelope_limit_fault(limit)
+    return body

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from aiohyperv._exceptions import ConfigError
 from aiohyperv.simulator._auth import CertificateMapping
 from aiohyperv.simulator._host import AUTH_DEFAULTS
+from aiohyperv.simulator._locale import LOCALES
 from aiohyperv.simulator._server import SimulatorServer, generate_fleet
 
 if TYPE_CHECKING:
@@ -79,6 +80,20 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         "certificate) to --username; repeatable; needs --client-ca",
     )
     parser.add_argument(
+        "--batching",
+        choices=("windows", "full"),
+        default="windows",
+        help="windows (default): an optimized Enumerate answers with the first item only and "
+        "Pulls fill the envelope, as Windows does; full: every answer up to MaxElements items",
+    )
+    parser.add_argument(
+        "--locale",
+        choices=(*LOCALES, "mixed"),
+        default="en-US",
+        help="the hosts' display language (Caption, Description, fault texts); mixed: drawn "
+        "per host from all of them (default en-US)",
+    )
+    parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="added latency per request, milliseconds"
     )
     parser.add_argument("--seed", type=int, default=0, help="generation seed (default 0)")
@@ -134,6 +149,8 @@ async def _serve(
         allow_basic=args.allow_basic,
         allow_unencrypted=args.allow_unencrypted,
         client_certificates=mappings,
+        batching=args.batching,
+        locale_mix=dict.fromkeys(LOCALES, 1.0) if args.locale == "mixed" else {args.locale: 1.0},
     )
     for host in hosts:
         host.faults.latency = args.latency_ms / 1000.0
@@ -150,7 +167,10 @@ async def _serve(
         client_ca_pem=client_ca,
     ) as server:
         for uri, host in zip(server.uris, hosts, strict=True):
-            print(f"{uri}  # {host.spec.name} Windows Server {host.spec.os}, {len(host.vms)} VMs")
+            print(
+                f"{uri}  # {host.spec.name} Windows Server {host.spec.os}, {len(host.vms)} VMs"
+                + ("" if host.spec.locale == "en-US" else f", {host.spec.locale}")
+            )
         spec = hosts[0].spec if hosts else None
         if spec is not None:
             https = args.transport == "https"

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EnumerateRequest",
+    "InvalidHeader",
     "InvokeArg",
     "Request",
     "build_enumerate_response",
@@ -133,13 +134,24 @@ _HEADER_FIELDS: dict[object, str] = {
 _W_OPTION = _W + "Option"
 
 
+class InvalidHeader(ProtocolError):
+    """A WS-Management header whose value Windows cannot use (``OperationTimeout`` ``PT-1S``,
+    a MaxEnvelopeSize that is not a number): answered with ``a:InvalidMessageInformationHeader``
+    (``pypsrp/fault_addressing_invalid_header_timeout.xml``), not a schema error."""
+
+
 @functools.lru_cache(maxsize=256)
 def _timeout_seconds(text: str) -> float:
     # Cached: a client sends the same OperationTimeout ("PT20.000S") with every request.
     try:
-        return parse_xs_duration(text).total_seconds()
-    except ValueError as exc:
-        raise ProtocolError(f"OperationTimeout: {exc}") from None
+        seconds = parse_xs_duration(text).total_seconds()
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise InvalidHeader(
+            f"The XML contains an invalid timeout field in the SOAP header: {text}."
+        )
+    return seconds
 
 
 def parse_request(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Request:
@@ -182,8 +194,8 @@ def parse_request(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> Request:
                 try:
                     req.max_envelope_size = int(_text(child))
                 except ValueError:
-                    raise ProtocolError(
-                        f"MaxEnvelopeSize {_text(child)!r} is not an integer"
+                    raise InvalidHeader(
+                        f"The MaxEnvelopeSize {_text(child)!r} in the SOAP header is not a number."
                     ) from None
             elif field_name == "operation_timeout":
                 req.operation_timeout = _timeout_seconds(_text(child))
@@ -364,10 +376,24 @@ def parse_invoke_request(req: Request) -> tuple[str, dict[str, InvokeArg]]:
 
 
 # --- writing responses --------------------------------------------------------------------------
-_RESPONSE_OPEN = (
-    f'<s:Envelope xml:lang="en-US" xmlns:s="{NS["s"]}" xmlns:a="{NS["a"]}" xmlns:x="{NS["x"]}"'
-    f' xmlns:w="{NS["w"]}" xmlns:n="{NS["n"]}" xmlns:p="{NS["p"]}">'
-)
+# The prefixes each kind of answer declares on s:Envelope, as Windows writes them.
+#: Transfer and Invoke answers (``tests/simulator/samples/01_get_response_win32_logicaldisk_
+#: windows.xml``: a WMI GetResponse declares s a x w p).
+_DEFAULT_PREFIXES = ("s", "a", "x", "w", "p")
+#: The WMI plugin's EnumerateResponse/PullResponse (``txwinrm-server2012/*_000.xml``).
+_ENUMERATION_PREFIXES = ("s", "a", "n", "w")
+#: Faults (``pypsrp/fault_*.xml``).
+_FAULT_PREFIXES = ("s", "a", "x", "e", "n", "w", "p")
+_E_NS = "http://schemas.xmlsoap.org/ws/2004/08/eventing"
+
+
+@functools.lru_cache(maxsize=64)
+def _envelope_open(lang: str, prefixes: tuple[str, ...]) -> str:
+    decls = " ".join(f'xmlns:{p}="{_E_NS if p == "e" else NS[p]}"' for p in prefixes)
+    return f'<s:Envelope xml:lang="{_attr_esc(lang)}" {decls}>'
+
+
+_RESPONSE_OPEN = _envelope_open("en-US", _DEFAULT_PREFIXES)
 
 
 def _escape(text: str) -> str:
@@ -380,13 +406,17 @@ def build_response(
     relates_to: str | None,
     body: etree._Element | Iterable[etree._Element] | str | None,
     message_id: str | None = None,
+    lang: str = "en-US",
+    prefixes: tuple[str, ...] = _DEFAULT_PREFIXES,
 ) -> bytes:
     """A response envelope in Windows' shape: Action, MessageID, To anonymous, RelatesTo.
 
     ``body`` is an element, several elements, ready XML text, or ``None`` (empty Body).
+    ``lang`` is the envelope's ``xml:lang`` (the host's display language), ``prefixes`` the
+    namespace prefixes it declares.
     """
     parts = [
-        _RESPONSE_OPEN,
+        _envelope_open(lang, prefixes),
         f"<s:Header><a:Action>{_escape(action)}</a:Action>",
         f"<a:MessageID>{_escape(message_id or new_message_id())}</a:MessageID>",
         f"<a:To>{ANONYMOUS}</a:To>",
@@ -434,7 +464,14 @@ def _enumeration_body(
     parts = [f"<n:{kind}>"]
     if context is not None and not end_of_sequence:
         parts.append(f"<n:EnumerationContext>{_escape(context)}</n:EnumerationContext>")
-    if items is not None:
+    elif end_of_sequence and items_ns == "w":
+        # An optimized EnumerateResponse that ends the sequence still carries an empty
+        # context (pypsrp/enumerate_optimized_empty_eos.xml, txwinrm-server2012/
+        # Win32_OperatingSystem_star_000.xml).
+        parts.append("<n:EnumerationContext></n:EnumerationContext>")
+    if items or (items is not None and not end_of_sequence):
+        # An optimized answer with nothing in it has no Items element at all
+        # (pypsrp/enumerate_optimized_empty_eos.xml).
         parts.append(f"<{items_ns}:Items>")
         parts.extend(_item_xml(item, mode) for item in items)
         parts.append(f"</{items_ns}:Items>")
@@ -451,18 +488,27 @@ def build_enumerate_response(
     end_of_sequence: bool,
     relates_to: str | None = None,
     mode: EnumerationMode = EnumerationMode.OBJECTS,
+    lang: str = "en-US",
 ) -> bytes:
     """An EnumerateResponse; with ``items`` (optimized) they go under ``w:Items``.
 
-    Windows writes optimized items and EndOfSequence in the ``w:`` namespace here, and drops
-    the context once the sequence has ended.  ``items=None`` is the non-optimized answer (a
-    context only).  An item may also be given as its finished XML text (an instance element,
+    Windows writes optimized items and EndOfSequence in the ``w:`` namespace here, and once
+    the sequence has ended the context is empty (``<n:EnumerationContext></n:EnumerationContext>``,
+    ``pypsrp/enumerate_*_eos.xml``).  ``items=None`` is the non-optimized answer (a context
+    only).  An item may also be given as its finished XML text (an instance element,
     ``w:Item`` or ``a:EndpointReference`` as ``mode`` requires, with ``a:``/``w:`` prefixes),
-    for servers that serialize their own instances.
+    for servers that serialize their own instances.  The envelope declares ``s a n w`` only,
+    as the WMI plugin's does (``txwinrm-server2012/*_000.xml``).
     """
     ns = "w" if items is not None else "n"
     body = _enumeration_body("EnumerateResponse", items, context, end_of_sequence, mode, ns)
-    return build_response(Action.ENUMERATE_RESPONSE, relates_to=relates_to, body=body)
+    return build_response(
+        Action.ENUMERATE_RESPONSE,
+        relates_to=relates_to,
+        body=body,
+        lang=lang,
+        prefixes=_ENUMERATION_PREFIXES,
+    )
 
 
 def build_pull_response(
@@ -472,13 +518,21 @@ def build_pull_response(
     end_of_sequence: bool,
     relates_to: str | None = None,
     mode: EnumerationMode = EnumerationMode.OBJECTS,
+    lang: str = "en-US",
 ) -> bytes:
     """A PullResponse: ``n:EnumerationContext``, ``n:Items``, ``n:EndOfSequence``.
 
-    Items as in :func:`build_enumerate_response` (objects, references, or finished XML text).
+    Items as in :func:`build_enumerate_response` (objects, references, or finished XML text);
+    the last Pull has no context at all (``txwinrm-server2012/Win32_Service_star_003.xml``).
     """
     body = _enumeration_body("PullResponse", items, context, end_of_sequence, mode, "n")
-    return build_response(Action.PULL_RESPONSE, relates_to=relates_to, body=body)
+    return build_response(
+        Action.PULL_RESPONSE,
+        relates_to=relates_to,
+        body=body,
+        lang=lang,
+        prefixes=_ENUMERATION_PREFIXES,
+    )
 
 
 def build_invoke_response(
@@ -488,6 +542,7 @@ def build_invoke_response(
     return_value: int,
     outputs: Mapping[str, object] | None = None,
     relates_to: str | None = None,
+    lang: str = "en-US",
 ) -> bytes:
     """``<p:<Method>_OUTPUT xmlns:p="<class URI>">`` with out parameters then ReturnValue.
 
@@ -504,7 +559,7 @@ def build_invoke_response(
             _output_xml(parts, name, item)
     parts.append(f"<p:ReturnValue>{int(return_value)}</p:ReturnValue></p:{method}_OUTPUT>")
     action = f"{resource_uri}/{method}Response"
-    return build_response(action, relates_to=relates_to, body="".join(parts))
+    return build_response(action, relates_to=relates_to, body="".join(parts), lang=lang)
 
 
 def _output_xml(parts: list[str], name: str, value: object) -> None:
@@ -531,8 +586,10 @@ def build_fault(
     provider_path: str | None = None,
     message: str | None = None,
     inner_message: str | None = None,
+    action: str | None = None,
+    lang: str = "en-US",
 ) -> bytes:
-    """A SOAP fault in the shape of samples 02/03 (send it with HTTP 500).
+    """A SOAP fault in the shape of ``pypsrp/fault_*.xml`` (send it with HTTP 500).
 
     Args:
         code: ``Sender`` or ``Receiver``.
@@ -552,6 +609,12 @@ def build_fault(
         message: ``f:Message`` text (defaults to ``reason``).
         inner_message: nest an inner ``f:WSManFault`` with this message in the ProviderFault,
             as the WMI plugin does (sample 04).
+        action: ``a:Action``; by default the fault Action of the subcode's specification:
+            ``.../2004/08/addressing/fault`` for ``a:`` subcodes
+            (``pypsrp/fault_addressing_invalid_header_timeout.xml``),
+            ``.../2004/09/enumeration/fault`` for ``n:`` ones (WS-Enumeration 4), the
+            WS-Management fault Action otherwise (``pypsrp/fault_invalid_selectors_*.xml``).
+        lang: ``xml:lang`` of the envelope and of ``s:Reason/s:Text`` (the host's language).
     """
     if code not in ("Sender", "Receiver"):
         raise ValueError(f"SOAP fault code must be Sender or Receiver, got {code!r}")
@@ -562,7 +625,6 @@ def build_fault(
             subcode = f"a:{subcode}"
         else:
             subcode = f"w:{subcode}"
-    action = _FAULT_ACTIONS.get(subcode.partition(":")[0], Action.FAULT)
     s = _S
     fault = etree.Element(s + "Fault", nsmap={"s": NS["s"]})
     code_el = etree.SubElement(fault, s + "Code")
@@ -571,7 +633,7 @@ def build_fault(
     etree.SubElement(sub_el, s + "Value").text = subcode
     reason_el = etree.SubElement(fault, s + "Reason")
     text_el = etree.SubElement(reason_el, s + "Text")
-    text_el.set(_XML_LANG, "en-US")
+    text_el.set(_XML_LANG, lang)
     text_el.text = reason
     detail = etree.SubElement(fault, s + "Detail")
     if fault_detail is not None:
@@ -595,8 +657,12 @@ def build_fault(
     else:
         msg.text = text
     body = etree.tostring(fault, encoding="unicode")
-    # The subcode QNames use prefixes declared on the envelope (w:, n:) as Windows does.
-    return build_response(action, relates_to=relates_to, body=body)
+    if action is None:
+        action = _FAULT_ACTIONS.get(subcode.partition(":")[0], Action.FAULT)
+    # The subcode QNames use prefixes declared on the envelope (a:, w:, n:) as Windows does.
+    return build_response(
+        action, relates_to=relates_to, body=body, lang=lang, prefixes=_FAULT_PREFIXES
+    )
 
 
 _ENUMERATION_SUBCODES = frozenset(

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = ["DemoFleet", "FleetSpec", "quiet_loopback_basic_warning", "simulated_fleet"]
 
+#: The display languages of the demo fleet: mostly English, some German, Japanese and Chinese
+#: hosts, as a multinational estate has (a client that reads English texts misses their VMs).
+DEMO_LOCALE_MIX = {"en-US": 7.0, "de-DE": 1.0, "ja-JP": 1.0, "zh-CN": 1.0}
+
 _START_TIMEOUT = 60.0
 _STOP_TIMEOUT = 10.0
 
@@ -111,7 +115,12 @@ def _build(spec: FleetSpec) -> SimulatorServer:
     from . import SimulatorServer, generate_fleet
 
     hosts = generate_fleet(
-        spec.hosts, spec.vms, seed=spec.seed, username=spec.username, password=spec.password
+        spec.hosts,
+        spec.vms,
+        seed=spec.seed,
+        username=spec.username,
+        password=spec.password,
+        locale_mix=DEMO_LOCALE_MIX,
     )
     rng = random.Random(f"aiohyperv-demo:{spec.seed}")
     for host in hosts:

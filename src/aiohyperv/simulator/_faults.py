@@ -33,6 +33,10 @@ class FaultConfig:
         fail_jobs: every job started from now on ends in JobState 10 (Exception) with an
             ErrorCode and ErrorDescription, and its change is not made.
         bad_xml_rate: chance that a 200 response carries a truncated, ill-formed XML body.
+        max_concurrent_operations: WinRM's ``MaxConcurrentOperationsPerUser`` quota (Windows
+            ships 1500; None: no quota): a request that arrives while this many are being
+            answered gets the ``w:InternalError`` fault with Code 2150859174 (0x803381A6,
+            ``ERROR_WSMAN_QUOTA_MAX_OPERATIONS``).  0 refuses every request.
     """
 
     latency: float = 0.0
@@ -46,6 +50,7 @@ class FaultConfig:
     pull_timeout_rate: float = 0.0
     fail_jobs: bool = False
     bad_xml_rate: float = 0.0
+    max_concurrent_operations: int | None = None
 
     def reset(self) -> None:
         """Turn every fault off."""

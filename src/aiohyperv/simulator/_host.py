@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aiohyperv._exceptions import ConfigError
 from aiohyperv.simulator._faults import FaultConfig
+from aiohyperv.simulator._locale import LOCALES
 from aiohyperv.wsman._ns import NAMESPACE_V1, NAMESPACE_V2
 
 if TYPE_CHECKING:
@@ -251,6 +252,13 @@ class HostSpec:
             for certificate authentication over HTTPS; each maps a certificate's UPN (or
             e-mail, or CN; ``*`` for any) to an account of this host.  The server must be
             given the issuing CA (``SimulatorServer(client_ca_pem=...)``).
+        batching: ``"windows"`` (default): an optimized EnumerateResponse carries only the
+            first item, whatever MaxElements says, and each Pull as many as fit the envelope,
+            as the WMI plugin answers; ``"full"``: every response carries up to MaxElements
+            items (still bounded by the envelope), for benchmarks that want fewer round trips.
+        locale: the host's display language (``en-US``, ``de-DE``, ``ja-JP``, ``zh-CN``): the
+            texts Windows localizes (Caption, Description, StatusDescriptions, fault texts)
+            come in that language.
 
     ``HostSpec.windows_defaults(name="hv01")`` builds a spec with Windows' defaults; see
     :data:`AUTH_DEFAULTS`.
@@ -267,8 +275,14 @@ class HostSpec:
     allow_basic: bool = True
     allow_unencrypted: bool = True
     client_certificates: tuple[CertificateMapping, ...] = ()
+    batching: Literal["windows", "full"] = "windows"
+    locale: str = "en-US"
 
     def __post_init__(self) -> None:
+        if self.batching not in ("windows", "full"):
+            raise ConfigError(f"batching must be 'windows' or 'full', got {self.batching!r}")
+        if self.locale not in LOCALES:
+            raise ConfigError(f"unknown locale {self.locale!r}; choose one of {', '.join(LOCALES)}")
         if self.os not in OS_PROFILES:
             raise ConfigError(f"unknown OS {self.os!r}; choose one of {', '.join(OS_PROFILES)}")
         if self.vms < 0:

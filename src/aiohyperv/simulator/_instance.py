@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeAlias
 
 from aiohyperv.cim import EPR, CimDateTime, CimInstance, PropertyValue, RawValue
-from aiohyperv.wsman._items import _CIM_DECL, _XSI_DECL, _attr_esc, _esc, value_xml
-from aiohyperv.wsman._ns import resource_uri
+from aiohyperv.wsman._items import _CIM_DECL, _XSI_DECL, _attr_esc, _esc, epr_xml, value_xml
+from aiohyperv.wsman._ns import NS, resource_uri
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -78,10 +78,15 @@ class Ref:
         return f"\\\\{server}\\{ns}:{self.relpath()}"
 
     def epr(self) -> EPR:
-        """The WS-Man endpoint reference, with the ``__cimnamespace`` selector WMI adds."""
-        selectors = dict(self.keys)
-        selectors["__cimnamespace"] = self.namespace
-        return EPR.make(resource_uri(self.namespace, self.class_name), selectors)
+        """The WS-Man endpoint reference: the class resource URI and its key selectors only.
+
+        WMI's references (EPR-valued properties, method outputs such as ``Job`` or
+        ``ResultingSystem``) carry the class's keys and nothing else: libvirt reads a job's
+        ``InstanceID`` straight from ``//w:Selector`` (``hyperv_wmi.c`` ``hypervInvokeMethod``)
+        and builds the EPRs it sends back from keys only.  A ``__cimnamespace`` selector is
+        what openwsman-based servers add, not Windows.
+        """
+        return EPR.make(resource_uri(self.namespace, self.class_name), dict(self.keys))
 
     def key_map(self) -> dict[str, str]:
         """Lower-cased key name -> value."""
@@ -296,16 +301,28 @@ def to_cim(inst: Instance, *, only: frozenset[str] | None = None) -> CimInstance
 
 
 def to_xml(inst: Instance, *, only: frozenset[str] | None = None) -> str:
-    """``instance_xml(to_cim(inst, only=only))`` without the intermediate ``CimInstance``.
+    """One enumeration item: the class element, or for a projection (``only``) a fragment.
 
-    The same text, character for character (a test compares them for every served class):
-    the simulator writes every enumerated instance through here, and the element tags of a
-    class (or projection) are formatted once, not once per instance.
+    ``SELECT *`` gives ``instance_xml(to_cim(inst))`` without the intermediate ``CimInstance``,
+    the same text character for character (a test compares them for every served class): the
+    simulator writes every enumerated instance through here, and the element tags of a class
+    (or projection) are formatted once, not once per instance.
+
+    A WQL projection (``SELECT A, B FROM X``) is written as Windows writes it: a
+    ``w:XmlFragment`` declaring ``xsi`` and ``w`` whose property children, datetimes included,
+    are unqualified, in class order (``tests/data/wsman-samples/real/txwinrm-server2012/
+    *_all_000.xml`` against ``*_star_000.xml``: same properties, same order).
+
+    A NULL array property is left out entirely and a NULL scalar is ``xsi:nil="true"``
+    (``txwinrm-server2012/Win32_NetworkAdapterConfiguration_star_001.xml``: adapters without IP
+    configuration have no ``IPAddress``/``DefaultIPGateway`` element at all, while
+    ``Win32_OperatingSystem_star_000.xml`` writes ``<p:CSDVersion xsi:nil="true"/>``).
     """
     plan = _plan(inst.cls, only)
     source = inst.values
     parts = [plan.head]
     append = parts.append
+    fragment = plan.fragment
     for name, array, open_tag, close_tag, nil, empty in plan.tags:
         value = source.get(name)
         kind = value.__class__
@@ -326,43 +343,80 @@ def to_xml(inst: Instance, *, only: frozenset[str] | None = None) -> str:
             for item in value:  # type: ignore[attr-defined]  # checked: a list
                 if item.__class__ is str:
                     append(f"{open_tag}{_esc(item)}{close_tag}" if item else empty)
+                elif fragment:
+                    _fragment_value(parts, name, _raw(item))
                 else:
                     value_xml(parts, "p", name, _raw(item), 1)
         elif array and isinstance(value, bytes | bytearray):
             append(f"{open_tag}{base64.b64encode(bytes(value)).decode('ascii')}{close_tag}")
+        elif fragment:
+            _fragment_value(parts, name, _raw(value))
         else:
             value_xml(parts, "p", name, _raw(value), 1)
     append(plan.tail)
     return "".join(parts)
 
 
+def _fragment_value(parts: list[str], name: str, value: RawValue) -> None:
+    """A property of a projection: unqualified, datetimes as ``<Datetime>`` with no prefix
+    (``txwinrm-server2012/Win32_OperatingSystem_all_000.xml``: ``<InstallDate><Datetime>``)."""
+    if isinstance(value, CimDateTime):
+        kind = value.kind
+        parts.append(f"<{name}><{kind}>{_esc(value.text)}</{kind}></{name}>")
+    elif isinstance(value, EPR):
+        parts.append(f"<{name}>{epr_xml(value)}</{name}>")
+    elif isinstance(value, CimInstance):
+        # No recording shows an embedded object in a projection: write it as in a class element
+        # inside the unqualified property (its own namespace and xsi:type, as WinRM does).
+        inner: list[str] = []
+        value_xml(inner, "p", name, value, 1)
+        text = "".join(inner)
+        head_end = text.index(">") + 1
+        attrs = text[len(f"<p:{name}") : head_end - 1]
+        body = text[head_end : -len(f"</p:{name}>")]
+        parts.append(f"<{name}{attrs}>{body}</{name}>")
+    elif value is None:
+        parts.append(f'<{name} xsi:nil="true"/>')
+    else:
+        text = value if isinstance(value, str) else str(value)
+        parts.append(f"<{name}>{_esc(text)}</{name}>" if text else f"<{name}/>")
+
+
 class _Plan:
     """How instances of one class (or one projection of it) are written."""
 
-    __slots__ = ("cls", "head", "props", "tags", "tail", "uri")
+    __slots__ = ("cls", "fragment", "head", "props", "tags", "tail", "uri")
 
     def __init__(self, cls: ClassDef, only: frozenset[str] | None) -> None:
         self.cls = cls
         self.uri = cls.resource_uri
+        self.fragment = only is not None
         self.props = (
             cls.properties
             if only is None
             else tuple(p for p in cls.properties if p.name.lower() in only)
         )
         name = cls.name
-        self.head = (
-            f'<p:{name} xmlns:p="{_attr_esc(self.uri)}" {_XSI_DECL} {_CIM_DECL}'
-            f' xsi:type="p:{name}_Type">'
-        )
-        self.tail = f"</p:{name}>"
+        if only is None:
+            self.head = (
+                f'<p:{name} xmlns:p="{_attr_esc(self.uri)}" {_XSI_DECL} {_CIM_DECL}'
+                f' xsi:type="p:{name}_Type">'
+            )
+            self.tail = f"</p:{name}>"
+            prefix = "p:"
+        else:
+            # txwinrm-server2012/*_all_000.xml: the fragment declares xsi and w itself.
+            self.head = f'<w:XmlFragment {_XSI_DECL} xmlns:w="{NS["w"]}">'
+            self.tail = "</w:XmlFragment>"
+            prefix = ""
         self.tags = tuple(
             (
                 p.name,
                 p.array,
-                f"<p:{p.name}>",
-                f"</p:{p.name}>",
-                f'<p:{p.name} xsi:nil="true"/>',
-                f"<p:{p.name}/>",
+                f"<{prefix}{p.name}>",
+                f"</{prefix}{p.name}>",
+                f'<{prefix}{p.name} xsi:nil="true"/>',
+                f"<{prefix}{p.name}/>",
             )
             for p in self.props
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from aiohyperv.simulator._host import VM, Job, Resource, SimulatedHost, VMState, rng_guid
@@ -592,6 +592,8 @@ def _generate_resources_v1(host: SimulatedHost, vm: VM) -> list[Resource]:
 
 # --- providers: Msvm_* ----------------------------------------------------------------------------
 _OPERATIONAL_OK = [2]
+#: "Never" as WMI writes it: 1601-01-01T00:00:00Z (the FILETIME epoch), e.g. a VM never replicated.
+NEVER = datetime(1601, 1, 1, tzinfo=UTC)
 
 
 def _computer_systems(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
@@ -658,6 +660,11 @@ def _vm_cs(host: SimulatedHost, vm: VM) -> Instance:
             "ReplicationMode": 0,
             "FailedOverReplicationType": 0,
             "LastReplicationType": 0,
+            # Never replicated: WMI writes the FILETIME epoch, not NULL (MOF dumps of VMs on
+            # Windows Server 2016/2019 hosts show 16010101000000.000000-000 for both, while
+            # LastSuccessfulBackupTime stays NULL); the host's own instance leaves them NULL.
+            "LastReplicationTime": NEVER,
+            "LastApplicationConsistentReplicationTime": NEVER,
             "EnhancedSessionModeState": 3 if vm.generation == 1 or not vm.shutdown_ic else 2,
         },
     )

@@ -29,9 +29,10 @@ from aiohyperv.simulator._host import (
     HostSpec,
     SimulatedHost,
 )
+from aiohyperv.simulator._locale import LOCALES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from aiohyperv.simulator._auth import CertificateMapping
     from aiohyperv.simulator._security import HostAuth
@@ -70,6 +71,8 @@ def generate_fleet(
     allow_basic: bool | None = None,
     allow_unencrypted: bool | None = None,
     client_certificates: Sequence[CertificateMapping] = (),
+    batching: Literal["windows", "full"] = "windows",
+    locale_mix: Mapping[str, float] | None = None,
 ) -> list[SimulatedHost]:
     """Generate ``n_hosts`` hosts of ``vms_per_host`` VMs each, deterministically from ``seed``.
 
@@ -81,6 +84,10 @@ def generate_fleet(
             Windows Server: both refused); see :data:`AUTH_DEFAULTS`.
         allow_basic, allow_unencrypted: override the preset's value when not None.
         client_certificates: certificate mappings every host gets (HTTPS).
+        batching: every host's enumeration batching (see :class:`HostSpec`).
+        locale_mix: weights by display language (``{"en-US": 3, "de-DE": 1}``); each host's
+            language is drawn from it (default: all ``en-US``).  Drawn from a generator of its
+            own, so adding a mix does not change the hosts' releases.
 
     Raises:
         ConfigError: a count is negative, the mix names an unknown release or the auth preset
@@ -104,6 +111,13 @@ def generate_fleet(
     releases = list(mix)
     weights = [mix[r] for r in releases]
     rng = random.Random(f"aiohyperv-fleet:{seed}")
+    locales = dict(locale_mix or {"en-US": 1.0})
+    unknown_locales = set(locales) - set(LOCALES)
+    if unknown_locales:
+        raise ConfigError(f"unknown locale in the mix: {', '.join(sorted(unknown_locales))}")
+    locale_rng = random.Random(f"aiohyperv-fleet-locale:{seed}")
+    locale_names = list(locales)
+    locale_weights = [locales[name] for name in locale_names]
     width = max(3, len(str(n_hosts)))
     hosts = []
     for index in range(n_hosts):
@@ -118,6 +132,8 @@ def generate_fleet(
             allow_basic=auth["allow_basic"],
             allow_unencrypted=auth["allow_unencrypted"],
             client_certificates=tuple(client_certificates),
+            batching=batching,
+            locale=locale_rng.choices(locale_names, locale_weights)[0],
         )
         hosts.append(SimulatedHost.generate(spec, clock=clock))
     return hosts

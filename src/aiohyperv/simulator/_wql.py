@@ -6,7 +6,10 @@ Supported (WMI's WQL reference, "WQL (SQL for WMI)", "ASSOCIATORS OF", "REFERENC
 * ``expr``: ``AND``/``OR``/``NOT``, parentheses, comparisons ``= != <> < > <= >=`` between a
   property and a constant (either side), ``prop [NOT] LIKE 'pattern'`` with ``%``, ``_``,
   ``[abc]``, ``[a-z]`` and ``[^a]``, ``prop IS [NOT] NULL``.  String comparisons ignore case,
-  like WMI.  Comparing two properties or using an array property is an invalid query, as in WMI.
+  like WMI.  A property may also be compared with a system property, on either side
+  (``Name != __SERVER``: libvirt >= 6.9 selects every VM that way, ``hyperv_driver.c``
+  ``MSVM_COMPUTERSYSTEM_WQL_SELECT`` + ``WHERE Name != __SERVER``, against real hosts).
+  Comparing two ordinary properties or using an array property is an invalid query, as in WMI.
 * constants: single- or double-quoted strings (a backslash escapes ``\\``, ``'`` and ``"``;
   any other escape is an invalid query), integers (decimal or ``0x`` hex), reals, ``TRUE``,
   ``FALSE``, ``NULL``.
@@ -30,11 +33,12 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from aiohyperv.cim import CimType, parse_cim_datetime
 from aiohyperv.simulator._instance import Instance, Ref, parse_object_path
+from aiohyperv.simulator._locale import localize
 from aiohyperv.simulator._providers import instances_of, resolve, served_namespaces, vm_for_keys
 from aiohyperv.simulator._schema import SCHEMAS, ClassDef, PropDef, Schema
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from aiohyperv.simulator._host import VM, SimulatedHost
 
@@ -194,7 +198,16 @@ class _Bool:
     args: tuple[_Expr, ...]
 
 
-_Expr = _Compare | _Like | _IsNull | _Bool
+@dataclass(frozen=True, slots=True)
+class _CompareSystem:
+    """``prop op __SYSTEM`` (a constant-free comparison WMI allows: ``Name != __SERVER``)."""
+
+    prop: str
+    op: str
+    system: str
+
+
+_Expr = _Compare | _CompareSystem | _Like | _IsNull | _Bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +343,20 @@ class _Parser:
             prop = self.ident("a property name")
             return _Compare(prop, _norm(_FLIP[str(op.value)]), left_value)
         prop = self.ident("a property name")
+        if self.peek().kind == "op" and self.tokens[self.pos + 1].kind == "ident":
+            nxt = self.tokens[self.pos + 1]
+            word = str(nxt.value)
+            if word.upper() not in ("TRUE", "FALSE", "NULL"):
+                sign = str(self.take().value)
+                other = self.ident("a property name")
+                if other.lower() in _SYSTEM:
+                    return _CompareSystem(prop, _norm(sign), other.lower())
+                if prop.lower() in _SYSTEM:  # __SERVER = Name
+                    return _CompareSystem(other, _norm(_FLIP[sign]), prop.lower())
+                raise WQLError(
+                    "WQL compares a property with a constant or a system property, "
+                    "not with another property"
+                )
         if self.keyword("IS"):
             negate = self.keyword("NOT") is not None
             self.expect_keyword("NULL")
@@ -640,6 +667,15 @@ def _matches(host: SimulatedHost, inst: Instance, expr: _Expr) -> bool:
         return (actual is None) != expr.negate
     if actual is None:
         return False
+    if isinstance(expr, _CompareSystem):
+        other = _system_value(host, inst, expr.system)
+        if other is None or prop_type is CimType.REFERENCE:
+            return False
+        try:
+            wanted = _coerce_constant(other, prop_type)
+        except WQLError:
+            return False  # e.g. a uint16 property against __SERVER: never equal
+        return _compare(actual, expr.op, wanted)
     if isinstance(expr, _Like):
         return (expr.pattern.fullmatch(_text(actual)) is not None) != expr.negate
     if prop_type is CimType.REFERENCE:
@@ -681,7 +717,10 @@ def execute(
 ) -> tuple[list[Instance], frozenset[str] | None]:
     """Run a parsed query: the matching instances and, for a projection, the kept properties."""
     if isinstance(query, Associators):
-        return associators(host, namespace, query), None
+        found = associators(host, namespace, query)
+        if host.spec.locale != "en-US":
+            found = [localize(host, inst) for inst in found]
+        return found, None
     classes = _classes_for(host, namespace, query.class_name)
     projection: frozenset[str] | None = None
     if query.props is not None:
@@ -692,7 +731,9 @@ def execute(
     if query.where is not None:
         _check_expr(query.where, classes)
     scope = _scope(host, query.where)
-    candidates = instances_of(host, namespace, query.class_name, vm=scope)
+    candidates: Iterable[Instance] = instances_of(host, namespace, query.class_name, vm=scope)
+    if host.spec.locale != "en-US":  # WHERE sees the texts the host shows (Description...)
+        candidates = [localize(host, inst) for inst in candidates]
     if query.where is None:
         return list(candidates), projection
     test = _predicate(query.where)
