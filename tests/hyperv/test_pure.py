@@ -9,7 +9,7 @@ import pytest
 
 from aiohyperv._exceptions import ConfigError
 from aiohyperv.cim import CimInstance, CimType
-from aiohyperv.hyperv import _classes, _image, _keycodes, _wql
+from aiohyperv.hyperv import NamespaceVersion, _classes, _image, _keycodes, _wql
 from aiohyperv.hyperv._enums import (
     STATE_TABLE,
     DomainState,
@@ -115,16 +115,47 @@ def test_escape_refuses_nul() -> None:
 
 
 def test_vm_queries() -> None:
+    # VMs are every Msvm_ComputerSystem but the host (Name = __SERVER), never a Description
+    # match: Windows localizes Description (libvirt 6.9+ selects them the same way).
     assert _wql.vm_by_name("it's") == (
-        'SELECT * FROM Msvm_ComputerSystem WHERE Description = "Microsoft Virtual Machine" '
-        "AND ElementName = 'it\\'s'"
+        "SELECT * FROM Msvm_ComputerSystem WHERE Name != __SERVER AND ElementName = 'it\\'s'"
     )
-    assert _wql.vm_by_id(42).endswith("AND ProcessID = 42")
-    active = _wql.vm_list("v2", active=True)
-    assert "(EnabledState = 2 OR" in active
+    assert _wql.vm_by_uuid("6A6F1D5C-0D3E-4C4B-9E3A-2B1C0D9E8F7A") == (
+        "SELECT * FROM Msvm_ComputerSystem WHERE Name != __SERVER"
+        " AND Name = '6A6F1D5C-0D3E-4C4B-9E3A-2B1C0D9E8F7A'"
+    )
+    assert _wql.vm_by_id(42) == (
+        "SELECT * FROM Msvm_ComputerSystem WHERE Name != __SERVER AND ProcessID = 42"
+    )
+    assert _wql.vm_list("v2", active=True) == (
+        "SELECT * FROM Msvm_ComputerSystem WHERE Name != __SERVER AND (EnabledState = 2 OR"
+        " EnabledState = 4 OR EnabledState = 9 OR EnabledState = 10 OR EnabledState = 32770 OR"
+        " EnabledState = 32771 OR EnabledState = 32773 OR EnabledState = 32774 OR"
+        " EnabledState = 32776 OR EnabledState = 32777 OR EnabledState = 32780)"
+    )
+    assert _wql.vm_list("v1", active=False) == (
+        "SELECT * FROM Msvm_ComputerSystem WHERE Name != __SERVER AND (EnabledState != 2 AND"
+        " EnabledState != 32768 AND EnabledState != 32770 AND EnabledState != 32771 AND"
+        " EnabledState != 32773 AND EnabledState != 32774 AND EnabledState != 32776 AND"
+        " EnabledState != 32777)"
+    )
     inactive = _wql.vm_list("v2", active=False)
-    assert "EnabledState != 2 AND" in inactive
-    assert "EnabledState" not in _wql.vm_list("v2")
+    assert inactive.startswith(
+        "SELECT * FROM Msvm_ComputerSystem WHERE Name != __SERVER AND (EnabledState != 2 AND"
+    )
+
+
+@pytest.mark.parametrize("namespace", ["v1", "v2"])
+def test_vm_list_is_locale_independent(namespace: NamespaceVersion) -> None:
+    for query in (
+        _wql.vm_list(namespace),
+        _wql.vm_list(namespace, active=True),
+        _wql.vm_list(namespace, active=False),
+    ):
+        assert query.startswith("SELECT * FROM Msvm_ComputerSystem WHERE Name != __SERVER")
+        assert "Description" not in query
+        assert "Microsoft" not in query
+    assert _wql.vm_list(namespace) == "SELECT * FROM Msvm_ComputerSystem WHERE Name != __SERVER"
 
 
 def test_association_queries() -> None:

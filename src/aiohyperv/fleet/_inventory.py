@@ -38,6 +38,7 @@ from .._log import logger
 from .._version import pack_version
 from ..cim import CimInstance
 from ..hyperv import map_enabled_state
+from ..hyperv._wql import VIRTUAL_MACHINE
 from ..wsman import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2, Filter, resource_uri, wildcard_uri
 from ._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
 
@@ -69,7 +70,9 @@ CIMV2_QUERIES: dict[str, str] = {
     "cpu": "SELECT Name, NumberOfCores, NumberOfLogicalProcessors FROM Win32_Processor",
 }
 
-_VM_FILTER = "Description = 'Microsoft Virtual Machine'"
+#: The VMs, never the host: the same locale-independent filter as the driver's (see
+#: ``hyperv._wql.VIRTUAL_MACHINE``; Windows localizes ``Description``).
+_VM_FILTER = VIRTUAL_MACHINE
 _VM_PROPS = "Name, ElementName, EnabledState, ProcessID, OnTimeInMilliseconds"
 
 # Each query names only the properties the inventory reads: less XML to write on the host and to

@@ -26,7 +26,12 @@ __all__ = [
     "select",
 ]
 
-VIRTUAL_MACHINE = 'Description = "Microsoft Virtual Machine"'
+#: Every Msvm_ComputerSystem but the host itself, whose Name is the host's computer name: the
+#: ``__SERVER`` system property.  Windows localizes ``Description`` ("Microsoft Virtual
+#: Machine" on an English host only), so a filter on it finds no VM on a German, Japanese or
+#: Chinese host; libvirt selects VMs this way since 6.9 (MSVM_COMPUTERSYSTEM_WQL_VIRTUAL in
+#: src/hyperv/hyperv_wmi_classes.h).  The same text works in root/virtualization (v1).
+VIRTUAL_MACHINE = "Name != __SERVER"
 
 
 def escape(value: str) -> str:
