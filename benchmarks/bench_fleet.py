@@ -17,6 +17,12 @@ three minutes.  The client runs with the collector settings of ``aiohyperv inven
 (:func:`aiohyperv.fleet.tuned_gc`); the largest fleet is also run with CPython's defaults, as an
 extra row (``--gc``).
 
+The first line inventories one host alone at 250 ms per request: its wall time divided by that
+latency is the number of round trips of latency a host waits for (a little over, for the
+client's own CPU time).  The
+simulator batches enumerations as Windows does (the first item in the Enumerate response, the
+rest by Pull), so the requests and round trips are those a real host would cost.
+
 Each size is also inventoried by pypsrp (``_pypsrp_peer.py``: the same queries and join, one
 ``WSMan`` per host in a thread pool of each ``--peer-threads`` size); the best pypsrp row is
 compared with aiohyperv's best as ratios, and the results are checked equal (a digest of the
@@ -276,6 +282,7 @@ def main() -> None:
         f"{'hosts':>6} {'mode':<14} {'ok':>5} {'wall s':>8} {'req/host':>9} {'client CPU s':>13} "
         f"{'ms/host':>8} {'peak RSS MiB':>13} {'hosts/s':>8} {'server CPU s':>13} {'ms/host':>8}"
     )
+    _round_trips(args.auth)
     print(header)
     print("-" * len(header))
     notes: list[str] = []
@@ -332,6 +339,28 @@ def main() -> None:
         print(note)
     print("target: 1,000 hosts < 10 s wall on 2 cores, client memory < 300 MiB")
     print(f"benchmark run time {time.perf_counter() - started:.0f} s")
+
+
+#: Latency of the host the round trips are counted on: long enough that the client's own CPU
+#: time (a few ms per host) hardly shows in wall time / latency.
+ROUND_TRIP_LATENCY = 0.25
+
+
+def _round_trips(auth: str) -> None:
+    """How many round trips of latency one host's inventory waits for, measured on one host."""
+    server = Server(1, ROUND_TRIP_LATENCY)
+    try:
+        uris = server.uris
+        if auth != "default":
+            uris = [f"{u}&auth={auth}" if "?" in u else f"{u}?auth={auth}" for u in uris]
+        alone = _run_client(uris, 1, 120.0)
+    finally:
+        server.stop()
+    print(
+        f"round trips of latency per host: {alone['wall'] / ROUND_TRIP_LATENCY:.1f} "
+        f"({alone['requests']} requests; one host alone at {ROUND_TRIP_LATENCY * 1000:.0f} ms "
+        f"per request: {alone['wall']:.2f} s wall)\n"
+    )
 
 
 def _compare_with_peer(

@@ -22,14 +22,8 @@ from aiohyperv.simulator._cli import _serve, build_parser
 from aiohyperv.testing import HostSpec, run_simulator
 
 AUTH = Credentials(username="admin", password="secret")
-CLIENT_READS_DESCRIPTION = pytest.mark.xfail(
-    strict=True, reason="client selects VMs by Description until the client-fidelity branch lands"
-)
-LOCALES = [
-    "en-US",
-    pytest.param("de-DE", marks=CLIENT_READS_DESCRIPTION),
-    pytest.param("ja-JP", marks=CLIENT_READS_DESCRIPTION),
-]
+# The client selects VMs by ``Name != __SERVER``, never by the localized Description.
+LOCALES = ["en-US", "de-DE", "ja-JP", "zh-CN"]
 
 
 @pytest.mark.parametrize("locale", LOCALES)

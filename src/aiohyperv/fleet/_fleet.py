@@ -303,7 +303,7 @@ async def _finished(
 
 
 #: Connections per host in a pool the fleet opens itself (the pool's own default is 4).
-FLEET_PER_HOST_CONNECTIONS = 1
+FLEET_PER_HOST_CONNECTIONS = 2
 
 #: ``MaxEnvelopeSize`` of a pool the fleet opens itself: Windows' own ``MaxEnvelopeSizekb``
 #: default since Server 2012 (500 KiB; a host configured lower answers within its own limit,
@@ -315,15 +315,18 @@ FLEET_MAX_ENVELOPE_SIZE = 500 * 1024
 def _fleet_limits() -> Limits:
     """The limits of a pool the fleet opens itself.
 
-    One connection per host, not the pool's default four: NTLM, Negotiate and Kerberos
-    authenticate each TCP connection (a 401 challenge and two more round trips, plus key
-    derivation on both ends), so across a thousand hosts every extra connection costs a
-    thousand handshakes, and a host's WinRM ``MaxConnections`` budget is shared with everyone
-    else.  A host's requests then go one after the other (the inventory sends them that way,
-    see ``collect_inventory``); the round trips they wait for are hidden by the other hosts
-    running meanwhile, which is where a fleet's speed comes from.  Responses may be as large
-    as Windows allows by default (:data:`FLEET_MAX_ENVELOPE_SIZE`), so whole-host enumerations
-    rarely need a Pull.
+    Two connections per host, not the pool's default four and not one.  Windows answers an
+    optimized Enumerate with its first item only and the rest by Pull (recorded WMI traffic in
+    ``tests/data/wsman-samples/real/``), so every query that returns more than one row costs two
+    round trips, and a host's inventory about sixteen.  Over one connection they all wait for
+    each other; over two, the inventory runs two queries at a time (``collect_inventory``) and
+    a host takes about half the round trips of latency, measured by ``benchmarks/bench_fleet.py``
+    (its "round trips" column).  More connections would shorten that little further but cost
+    more: NTLM, Negotiate and Kerberos authenticate each TCP connection (a 401 challenge and
+    two more round trips, plus key derivation on both ends), a fleet holds ``concurrency``
+    times as many sockets, and a host's WinRM ``MaxConnections`` budget is shared with everyone
+    else.  Responses may be as large as Windows allows by default
+    (:data:`FLEET_MAX_ENVELOPE_SIZE`), so one Pull brings the rest of a whole-host enumeration.
     """
     from .._transport import Limits
 
@@ -358,9 +361,9 @@ class Fleet(AsyncClosing):
         timeout: Deadline in seconds for each host's whole operation (None: no deadline).  A host
             past it fails with :class:`~aiohyperv.TransportTimeout`.
         pool: A session pool to share; the caller keeps ownership.  Without one the fleet makes
-            its own (see ``pool_factory``), with one connection per host
-            (:data:`FLEET_PER_HOST_CONNECTIONS`: connection-based auth handshakes add up over
-            a fleet), and closes it.
+            its own (see ``pool_factory``), with two connections per host
+            (:data:`FLEET_PER_HOST_CONNECTIONS`: fewer round trips of latency per host, while
+            connection-based auth handshakes stay few over a fleet), and closes it.
         pool_factory: Builds the fleet's own pool, e.g. to pass ``Limits``/``Timeouts``.
         processes: Worker processes to spread the hosts over (1: all in this event loop).
             One loop spends ~15-20 ms of CPU per inventoried host, so past a few hundred

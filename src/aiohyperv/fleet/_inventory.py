@@ -10,11 +10,14 @@ setting object carries at the front of its ``InstanceID``:
 * snapshots and host capability rows (``Microsoft:Definition\\...``) carry other GUIDs or names
   and so fall out of the join by themselves.
 
-On a 2012+ host that is 9 enumerations (each usually one round trip, as Enumerate is sent with
-``OptimizeEnumeration``; processor, disk image and switch port settings share one query on their
-base class) plus one ``GetSummaryInformation`` call for every VM's memory demand: 10 requests,
-whatever the number of VMs.  A 2008 R2 host (``root/virtualization``, WMI v1) uses the v1 class
-names and filters (11 requests).
+On a 2012+ host that is 9 enumerations (processor, disk image and switch port settings share
+one query on their base class) plus one ``GetSummaryInformation`` call for every VM's memory
+demand.  Enumerate is sent with ``OptimizeEnumeration``, but Windows' WMI plugin answers it with
+the first item only and sends the rest by Pull (recorded traffic in
+``tests/data/wsman-samples/real/``), so each query that returns more than one row takes two
+requests: about 16 in all, and no more as the VMs grow, since one Pull within the fleet's
+envelope size brings the rest of a whole-host class.  A 2008 R2 host (``root/virtualization``,
+WMI v1) uses the v1 class names and filters.
 
 The requests go out as many at a time as the host has connections in the pool (see
 :func:`collect_inventory`).  With ``namespace="auto"`` and one connection, the OS is asked first
