@@ -194,7 +194,12 @@ class _Exchange:
                 await req.update_body(self.body)
         else:
             self.kind = _Kind.HANDSHAKE
-            req.headers[hdrs.AUTHORIZATION] = ctx.next_header()
+            if ctx.may_block:
+                # Kerberos' first leg may ask the KDC for a ticket: not on the event loop.
+                header = await asyncio.to_thread(ctx.next_header)
+            else:
+                header = ctx.next_header()
+            req.headers[hdrs.AUTHORIZATION] = header
             auth.stats.handshake_legs += 1
             await req.update_body(None)
 

@@ -251,6 +251,13 @@ class HostSpec:
             for certificate authentication over HTTPS; each maps a certificate's UPN (or
             e-mail, or CN; ``*`` for any) to an account of this host.  The server must be
             given the issuing CA (``SimulatorServer(client_ca_pem=...)``).
+        kerberos_keytab: path of a keytab with this host's service keys: the host then
+            accepts Kerberos (the ``Kerberos`` scheme, and Kerberos inside ``Negotiate``) as a
+            domain member does.  The principal ``user@REALM`` logs on as the account
+            ``username`` (``REALM\\user``, ``CORP\\user`` for ``CORP.EXAMPLE``, or a local
+            ``user``).  None (default): NTLM only, as on a workgroup host.
+        service_principal: the principal clients must ask a ticket for
+            (``HTTP/hv01.corp.example@CORP.EXAMPLE``); None accepts any in the keytab.
 
     ``HostSpec.windows_defaults(name="hv01")`` builds a spec with Windows' defaults; see
     :data:`AUTH_DEFAULTS`.
@@ -267,6 +274,8 @@ class HostSpec:
     allow_basic: bool = True
     allow_unencrypted: bool = True
     client_certificates: tuple[CertificateMapping, ...] = ()
+    kerberos_keytab: str | None = None
+    service_principal: str | None = None
 
     def __post_init__(self) -> None:
         if self.os not in OS_PROFILES:

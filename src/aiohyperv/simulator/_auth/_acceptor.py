@@ -53,10 +53,18 @@ except ImportError:  # pragma: no cover - older cryptography
     )
 
 from aiohyperv._auth._certs import certificate_identity
-from aiohyperv._auth._encryption import SPNEGO_PROTOCOL, Wrapped, decrypt_message, encrypt_message
+from aiohyperv._auth._encryption import (
+    KERBEROS_PROTOCOL,
+    SPNEGO_PROTOCOL,
+    Wrapped,
+    decrypt_message,
+    encrypt_message,
+)
 from aiohyperv._auth._headers import decode_token, format_token
 from aiohyperv._auth._ntlm_seal import NTLMDirection, SealResult
 from aiohyperv._exceptions import ConfigError, InvalidOperation
+
+from ._kerberos import KerberosAcceptor, KerberosService, kerberos_user
 
 __all__ = [
     "AuthUser",
@@ -311,16 +319,37 @@ class ServerSecurityContext:
             that sends none or a wrong one is refused).  None: bindings are not checked.
             pyspnego's acceptor cannot tell "absent" from "wrong", so ``Relaxed`` is not
             modelled.
+        kerberos: The keytab (and service principal) to accept Kerberos with, raw (the
+            ``Kerberos`` scheme) or inside SPNEGO (``Negotiate``); None refuses Kerberos.
     """
 
-    __slots__ = ("_bindings", "_ctx", "_users", "principal", "user")
+    __slots__ = (
+        "_bindings",
+        "_ctx",
+        "_kerberos",
+        "_protocol",
+        "_users",
+        "mechanism",
+        "principal",
+        "user",
+    )
 
-    def __init__(self, users: UserTable, *, channel_bindings: bytes | None = None) -> None:
+    def __init__(
+        self,
+        users: UserTable,
+        *,
+        channel_bindings: bytes | None = None,
+        kerberos: KerberosService | None = None,
+    ) -> None:
         self._users = users
         self._bindings = channel_bindings
+        self._kerberos = kerberos
         self._ctx: _Acceptor | None = None
+        self._protocol = SPNEGO_PROTOCOL
         self.user: AuthUser | None = None
         self.principal: str | None = None
+        #: ``"ntlm"`` or ``"kerberos"`` once a client authenticated.
+        self.mechanism: str | None = None
 
     def __repr__(self) -> str:
         state = "established" if self.established else "handshake"
@@ -336,8 +365,8 @@ class ServerSecurityContext:
         """True once a client completed the handshake on this connection."""
         return self.user is not None
 
-    def accept(self, token_text: str | None) -> tuple[bool, str | None]:
-        """Process one ``Authorization: Negotiate <token>`` leg.
+    def accept(self, token_text: str | None, scheme: str = "Negotiate") -> tuple[bool, str | None]:
+        """Process one ``Authorization: Negotiate <token>`` (or ``Kerberos <token>``) leg.
 
         A new handshake on an established connection starts over (Windows allows this).
 
@@ -352,10 +381,15 @@ class ServerSecurityContext:
             return False, None
         if self._ctx is None or self.established:
             self.reset()
-            self._ctx = self._new_acceptor(token)
+            try:
+                self._ctx = self._new_acceptor(token, scheme)
+            except Exception:  # Kerberos refused (no keytab) or an unusable first token
+                self.reset()
+                return False, None
+            self._protocol = KERBEROS_PROTOCOL if scheme == "Kerberos" else SPNEGO_PROTOCOL
         ctx = self._ctx
         try:
-            if isinstance(ctx, _NTLMAcceptor):
+            if isinstance(ctx, _NTLMAcceptor | KerberosAcceptor):
                 out = ctx.step(token)
             else:
                 with self._users.active():
@@ -363,21 +397,34 @@ class ServerSecurityContext:
         except Exception:  # bad password, unknown user or domain, malformed token
             self.reset()
             return False, None
-        header = format_token("Negotiate", bytes(out)) if out else None
+        header = format_token(scheme, bytes(out)) if out else None
         if not ctx.complete:
             return False, header
         principal = ctx.client_principal or ""
-        user = self._users.lookup(principal)
+        if isinstance(ctx, KerberosAcceptor):
+            user = kerberos_user(principal, self._users)
+        else:
+            user = self._users.lookup(principal)
         if user is None:
             self.reset()
             return False, None
         self.user = user
         self.principal = user.principal
+        self.mechanism = "kerberos" if isinstance(ctx, KerberosAcceptor) else "ntlm"
         return True, header
 
-    def _new_acceptor(self, token: bytes) -> _Acceptor:
+    def _new_acceptor(self, token: bytes, scheme: str = "Negotiate") -> _Acceptor:
+        # The Kerberos scheme, or SPNEGO not leading with NTLM on a host with a keytab: GSSAPI.
         # Raw NTLM, or SPNEGO leading with NTLM (what every WinRM client sends without
         # Kerberos): the native acceptor.  Anything else: pyspnego's.
+        if scheme == "Kerberos" or (
+            self._kerberos is not None
+            and not token.startswith(_NTLMSSP)
+            and _spnego_init(token) is None
+        ):
+            if self._kerberos is None:
+                raise InvalidOperation("this listener does not accept Kerberos")
+            return KerberosAcceptor(self._kerberos, channel_bindings=self._bindings)
         if token.startswith(_NTLMSSP):
             return _NTLMAcceptor(self._users, self._bindings_hash(), None)
         found = _spnego_init(token)
@@ -403,12 +450,13 @@ class ServerSecurityContext:
         self._ctx = None
         self.user = None
         self.principal = None
+        self.mechanism = None
 
     def wrap(self, body: bytes) -> tuple[str, bytes]:
         """Seal a response body: ``(content_type, payload)``."""
         if self._ctx is None or not self.established:
             raise InvalidOperation("cannot seal before the client has authenticated")
-        return encrypt_message(self._ctx, body, protocol=SPNEGO_PROTOCOL)
+        return encrypt_message(self._ctx, body, protocol=self._protocol)
 
     def unwrap(self, content_type: str | None, payload: bytes) -> bytes:
         """Check and unseal a request body.
@@ -418,7 +466,7 @@ class ServerSecurityContext:
         """
         if self._ctx is None or not self.established:
             raise InvalidOperation("cannot unseal before the client has authenticated")
-        return decrypt_message(self._ctx, content_type, payload, protocol=SPNEGO_PROTOCOL)
+        return decrypt_message(self._ctx, content_type, payload, protocol=self._protocol)
 
 
 CertificateMapper = Callable[[bytes], AuthUser | None]

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
     from aiohttp.typedefs import Middleware
 
+    from ._kerberos import KerberosService
+
 __all__ = [
     "AUTH_INFO",
     "AuthInfo",
@@ -71,12 +73,13 @@ class AuthInfo:
 
     Attributes:
         user: The authenticated account.
-        method: ``"negotiate"`` (NTLM via Negotiate), ``"basic"`` or ``"certificate"``.
+        method: ``"negotiate"`` (NTLM via Negotiate), ``"kerberos"`` (Kerberos, through the
+            ``Kerberos`` scheme or inside Negotiate), ``"basic"`` or ``"certificate"``.
         sealed: Whether the request came (and its response goes) with message encryption.
     """
 
     user: AuthUser
-    method: Literal["negotiate", "basic", "certificate"]
+    method: Literal["negotiate", "kerberos", "basic", "certificate"]
     sealed: bool
 
 
@@ -117,6 +120,8 @@ class ServerAuthPolicy:
         realm: The Basic realm advertised.
         allow_anonymous_identify: Let ``WSMANIDENTIFY: unauthenticated`` requests without
             credentials through (no :data:`AUTH_INFO`), as Windows does for Identify.
+        kerberos: Accept Kerberos with this keytab (the ``Kerberos`` scheme, and Kerberos
+            inside Negotiate); None: no Kerberos, as for a host outside any domain.
     """
 
     allow_unencrypted: bool = False
@@ -126,6 +131,7 @@ class ServerAuthPolicy:
     server_certificate: bytes | None = None
     realm: str = "WSMAN"
     allow_anonymous_identify: bool = True
+    kerberos: KerberosService | None = None
 
 
 def ntlm_middleware(
@@ -174,6 +180,8 @@ def auth_middleware(
         headers: CIMultiDict[str] = CIMultiDict()
         if policy.allow_negotiate:
             headers.add(hdrs.WWW_AUTHENTICATE, "Negotiate")
+        if policy.kerberos is not None:
+            headers.add(hdrs.WWW_AUTHENTICATE, "Kerberos")
         if policy.allow_basic:
             headers.add(hdrs.WWW_AUTHENTICATE, f'Basic realm="{policy.realm}"')
         return headers
@@ -203,28 +211,34 @@ def auth_middleware(
             table = resolve(request)
             if table is None:
                 raise web.HTTPNotFound
-            ctx = ServerSecurityContext(table, channel_bindings=bindings if tls else None)
+            ctx = ServerSecurityContext(
+                table, channel_bindings=bindings if tls else None, kerberos=policy.kerberos
+            )
             contexts[transport] = ctx
         users = ctx.users
 
         user: AuthUser | None = None
-        method: Literal["negotiate", "basic", "certificate"]
+        method: Literal["negotiate", "kerberos", "basic", "certificate"]
         final_token: str | None = None
         authorization = parse_authorization(request.headers.get(hdrs.AUTHORIZATION))
         if authorization is None:
             if ctx.user is None:
                 return unauthorized()
-            user, method = ctx.user, "negotiate"
+            user, method = ctx.user, _connection_method(ctx)
         else:
             scheme, credentials = authorization
-            if scheme.lower() == "negotiate" and policy.allow_negotiate:
-                complete, www = ctx.accept(credentials)
+            lowered = scheme.lower()
+            if (lowered == "negotiate" and policy.allow_negotiate) or (
+                lowered == "kerberos" and policy.kerberos is not None
+            ):
+                wire_scheme = "Kerberos" if lowered == "kerberos" else "Negotiate"
+                complete, www = ctx.accept(credentials, wire_scheme)
                 if not complete:
                     if www is None:
-                        logger.info("NTLM logon failed from %s", request.remote)
+                        logger.info("%s logon failed from %s", wire_scheme, request.remote)
                     return unauthorized(www)
-                user, method, final_token = ctx.user, "negotiate", www
-                logger.debug("NTLM logon of %s from %s", ctx.principal, request.remote)
+                user, method, final_token = ctx.user, _connection_method(ctx), www
+                logger.debug("%s logon of %s from %s", ctx.mechanism, ctx.principal, request.remote)
                 if not await request.read():
                     # A handshake-only leg (what encrypting clients send): nothing to run.
                     leg_done = web.Response(status=200)
@@ -245,7 +259,7 @@ def auth_middleware(
         sealed = False
         content_type = request.headers.get(hdrs.CONTENT_TYPE)
         if is_encrypted_content_type(content_type):
-            if method != "negotiate" or not ctx.established:
+            if method not in ("negotiate", "kerberos") or not ctx.established:
                 return unauthorized()
             raw = await request.read()
             try:
@@ -280,6 +294,10 @@ def auth_middleware(
         return response
 
     return middleware
+
+
+def _connection_method(ctx: ServerSecurityContext) -> Literal["negotiate", "kerberos"]:
+    return "kerberos" if ctx.mechanism == "kerberos" else "negotiate"
 
 
 def _seal_response(ctx: ServerSecurityContext, response: web.StreamResponse) -> web.Response:
