@@ -387,3 +387,55 @@ async def test_no_secrets_in_debug_logs(
         assert token[:24] not in text
         raw = base64.b64decode(token)
         assert raw.hex() not in text
+
+
+# --- a fleet on one ticket ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["ccache", "password"])
+async def test_fleet_of_200_hosts_on_one_ticket(
+    realm: _kdc.Realm, krb_env: Path, source: str
+) -> None:
+    # 200 simulated hosts, each on its own loopback address 127.0.0.N with the SPN
+    # HTTP/127.0.0.N: the name in its URI, as the client must use it (no DNS involved).
+    from aiohyperv.fleet import Fleet, FleetHost
+    from aiohyperv.simulator import HostSpec, SimulatedHost, SimulatorServer
+
+    hosts = [
+        SimulatedHost.generate(
+            HostSpec(
+                name=f"hv{i:03d}",
+                vms=1,
+                username="alice",
+                password="ntlm-would-need-this",
+                allow_basic=False,
+                allow_unencrypted=False,
+                kerberos_keytab=str(realm.keytab),
+                service_principal=f"HTTP/{address}@{_kdc.REALM}",
+            )
+        )
+        for i, address in enumerate(FLEET)
+    ]
+    auth: Credentials | None = None
+    if source == "ccache":
+        realm.kinit(f"alice@{_kdc.REALM}", PASSWORD, krb_env)  # the user's one kinit
+    else:
+        auth = alice()
+    as_before, tgs_before = kdc_requests(realm, "AS_REQ"), kdc_requests(realm, "TGS_REQ")
+
+    async def identify(host: FleetHost) -> str:
+        session = await host.session()
+        info = await session.identify()
+        assert session._client_auth is not None
+        assert session._client_auth.stats.sealed >= 1
+        return info.get("ProductVendor", "")
+
+    async with SimulatorServer(hosts, per_host_address=True) as server:
+        uris = [f"hyperv://{a}:{p}/?transport=http&auth=kerberos" for a, p in server.endpoints]
+        result = await Fleet(uris, auth=auth, concurrency=50).run(identify)
+    assert result.errors == {}
+    assert len(result.values) == 200
+    # One ticket-granting ticket for the whole fleet (the test's kinit, or the library's one
+    # exchange with the password), and one service ticket per host.
+    assert kdc_requests(realm, "AS_REQ") - as_before == (0 if source == "ccache" else 1)
+    assert kdc_requests(realm, "TGS_REQ") - tgs_before == 200

@@ -183,8 +183,11 @@ def initiator_credentials(username: str | None, password: str | None) -> Any:
                 if ticket is not None and _lifetime(ticket.credentials) > _RENEW_MARGIN:
                     return ticket.credentials
                 name = gssapi.Name(username, gssapi.NameType.user)
+                # Kerberos alone: asking for SPNEGO too makes GSSAPI run a second AS exchange.
+                # (A password is only turned into a ticket for auth=kerberos, which sends raw
+                # Kerberos tokens; Negotiate uses the cache.)
                 acquired = gssapi.raw.acquire_cred_with_password(
-                    name, password.encode("utf-8"), usage="initiate", mechs=[krb5, spnego]
+                    name, password.encode("utf-8"), usage="initiate", mechs=[krb5]
                 )
                 credentials = gssapi.Credentials(acquired.creds)
                 _TICKETS[key] = _Ticket(credentials)
