@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CODE := $(wildcard src tests examples benchmarks fuzz)
 
-.PHONY: demo test check lint typecheck pytest bench soak fuzz clean
+.PHONY: demo test check lint typecheck pytest bench soak fuzz clean kerberos-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,16 @@ demo: $(STAMP)
 	$(BIN)/aiohyperv inventory
 
 ## Set everything up, then format check, lint, type check and the whole test suite.
-test: $(STAMP)
+test: $(STAMP) kerberos-deps
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/mypy $(CODE)
 	$(BIN)/pytest -q
+
+## The MIT KDC programs (apt-get, as root) and python-gssapi for the Kerberos tests; quick when
+## present; where they cannot be installed the Kerberos tests skip and say why.
+kerberos-deps: $(STAMP)
+	bash scripts/kerberos-deps.sh $(BIN)/python
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import sys
 from typing import TYPE_CHECKING, Literal
 
 import spnego
@@ -122,11 +123,14 @@ class ClientSecurityContext:
         self._kerberos: KerberosInitiator | None = None
         # Negotiate's way out when Kerberos cannot be used: NTLM, if there is a password.
         self._fallback: Any = None
-        if protocol == "kerberos" or (protocol == "negotiate" and gssapi_available()):
+        gssapi = gssapi_available()
+        if protocol == "kerberos" and not gssapi and sys.platform != "win32":
             try:
                 import_gssapi()
             except ConfigError as exc:
                 raise ConfigError(f"kerberos authentication is not available: {exc}") from None
+        # On Windows without python-gssapi, pyspnego's SSPI does Kerberos (below).
+        if gssapi and protocol in ("kerberos", "negotiate"):
             # Negotiate takes Kerberos when the credential cache holds a ticket (for the user,
             # if named); it never turns the password into one, which would send the password
             # to whatever KDC the system's krb5.conf names.  auth=kerberos does.
