@@ -1,4 +1,4 @@
-"""Kerberos end to end against a real MIT KDC started by the tests (see ``_kdc.py``).
+"""Kerberos end to end against a real MIT KDC started by the tests (``aiohyperv.simulator._kdc``).
 
 The realm, its KDC (127.0.0.1 only) and every credential cache live in a temporary directory.
 The library reads the realm's ``krb5.conf`` through ``KRB5_CONFIG`` and the user's ticket
@@ -20,10 +20,10 @@ import pytest
 from aiohyperv import AuthenticationError, Credentials
 from aiohyperv._auth import KERBEROS_PROTOCOL, SPNEGO_PROTOCOL, ClientAuth
 from aiohyperv._auth._kerberos import forget_tickets
+from aiohyperv.simulator import _kdc
 from aiohyperv.simulator._auth import KerberosService, ServerAuthPolicy, UserTable
 from tests._proxy import RecordingProxy
 
-from . import _kdc
 from .conftest import SOAP, ServerFactory, TLSMaterial, client_session, split_http_messages
 
 if TYPE_CHECKING:

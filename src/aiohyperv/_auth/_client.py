@@ -313,7 +313,8 @@ class ClientSecurityContext:
                         auth_method=self._protocol,
                     )
                 raise AuthenticationError(
-                    f"the server rejected the {self._protocol} credentials of {self._username!r}",
+                    f"the server rejected the {self._protocol} credentials of "
+                    f"{self._username or 'the credential cache'!r}",
                     auth_method=self._protocol,
                 )
             out = self._step(in_token)

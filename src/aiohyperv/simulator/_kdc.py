@@ -1,12 +1,13 @@
-"""A throwaway MIT Kerberos realm for the tests: its own KDC on a loopback port, principals, keytab.
+"""A throwaway MIT Kerberos realm: its own KDC on a loopback port, principals, keytab.
 
-Everything lives in one temporary directory (``krb5.conf``, ``kdc.conf``, the database, the
-keytab, credential caches); ``krb5kdc -n`` runs in the foreground on 127.0.0.1 and is stopped
-when the realm is closed.  Nothing outside the directory is read or written: the processes
-get ``KRB5_CONFIG`` and ``KRB5_KDC_PROFILE`` pointing into it.
+For the tests and benchmarks of Kerberos against simulated hosts.  Everything lives in one
+directory the caller gives (``krb5.conf``, ``kdc.conf``, the database, the keytab, credential
+caches); ``krb5kdc -n`` runs in the foreground on 127.0.0.1 and is stopped by
+:meth:`Realm.stop`.  Nothing outside the directory is read or written: the programs get
+``KRB5_CONFIG`` and ``KRB5_KDC_PROFILE`` pointing into it, and so must the process that uses
+the realm (``os.environ``, or ``monkeypatch.setenv`` in a test).
 
-When the MIT KDC programs or python-gssapi are missing, :func:`unavailable` says why, and the
-tests that need a realm skip with that reason.
+When the MIT KDC programs or python-gssapi are missing, :func:`unavailable` says why.
 """
 
 from __future__ import annotations
