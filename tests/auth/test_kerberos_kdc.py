@@ -439,3 +439,74 @@ async def test_fleet_of_200_hosts_on_one_ticket(
     # exchange with the password), and one service ticket per host.
     assert kdc_requests(realm, "AS_REQ") - as_before == (0 if source == "ccache" else 1)
     assert kdc_requests(realm, "TGS_REQ") - tgs_before == 200
+
+
+async def test_negotiate_falls_back_when_the_server_refuses_kerberos(
+    realm: _kdc.Realm, krb_env: Path, start_server: ServerFactory
+) -> None:
+    # A workgroup host (no keytab): the Kerberos leg gets a bare 401, NTLM follows on the same
+    # connection when there is a password, and nothing follows without one.
+    realm.kinit(f"alice@{_kdc.REALM}", PASSWORD, krb_env)
+    async with start_server(table=table()) as server, client_session() as session:
+        with_password = ClientAuth(
+            "negotiate",
+            hostname="localhost",
+            https=False,
+            credentials=Credentials(username="alice", password=PASSWORD),
+        )
+        reply = await with_password.post(session, server.url, body(1))
+        assert b"<Echo user='alice'>" in reply.body
+        assert with_password.stats.handshake_legs == 3  # Kerberos, then NTLM's two
+        with pytest.raises(AuthenticationError):
+            await ClientAuth("negotiate", hostname="localhost", https=False).post(
+                session, server.url, body(2)
+            )
+    assert server.seen.methods == ["negotiate"]
+
+
+# --- the CLI ------------------------------------------------------------------------------------
+
+
+async def test_cli_inventory_uses_the_ccache_without_prompting(
+    realm: _kdc.Realm, krb_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+    import builtins
+    import getpass
+    import io
+
+    from aiohyperv.cli._inventory import add_inventory_parser, run_inventory_cli
+    from aiohyperv.simulator import HostSpec, SimulatedHost, SimulatorServer
+
+    def no_prompt(*_args: object, **_kw: object) -> str:
+        raise AssertionError("prompted for a password")
+
+    monkeypatch.setattr(builtins, "input", no_prompt)
+    monkeypatch.setattr(getpass, "getpass", no_prompt)
+    monkeypatch.delenv("AIOHYPERV_USERNAME", raising=False)
+    monkeypatch.delenv("AIOHYPERV_PASSWORD", raising=False)
+    monkeypatch.setenv("LIBVIRT_AUTH_FILE", str(krb_env.parent / "no-auth.conf"))
+    realm.kinit(f"alice@{_kdc.REALM}", PASSWORD, krb_env)
+    hosts = [
+        SimulatedHost.generate(
+            HostSpec(
+                name=f"hv{i}",
+                vms=2,
+                username="alice",
+                allow_basic=False,
+                allow_unencrypted=False,
+                kerberos_keytab=str(realm.keytab),
+            )
+        )
+        for i in range(3)
+    ]
+    parser = argparse.ArgumentParser(prog="aiohyperv")
+    add_inventory_parser(parser.add_subparsers(dest="command"))
+    async with SimulatorServer(hosts, per_host_address=True) as server:
+        uris = [f"hyperv://{a}:{p}/?transport=http&auth=kerberos" for a, p in server.endpoints]
+        out, err = io.StringIO(), io.StringIO()
+        code = await run_inventory_cli(
+            parser.parse_args(["inventory", *uris]), stdout=out, stderr=err
+        )
+    assert code == 0, err.getvalue() + out.getvalue()
+    assert "3/3 hosts inventoried, 0 failed; 6 VMs" in out.getvalue()
