@@ -149,14 +149,10 @@ def _tool(program: str) -> str:
     return found
 
 
-def start_realm(directory: Path) -> Realm:
-    """Create a realm in ``directory`` and start its KDC; the caller must :meth:`Realm.stop` it."""
-    port = _free_port()
-    directory.mkdir(parents=True, exist_ok=True)
+def _write_config(directory: Path, port: int) -> dict[str, str]:
+    """Write ``krb5.conf`` and ``kdc.conf`` for a KDC on ``port``; the programs' environment."""
     krb5_conf = directory / "krb5.conf"
     kdc_conf = directory / "kdc.conf"
-    database = directory / "principal"
-    stash = directory / "stash"
     krb5_conf.write_text(
         f"""[libdefaults]
     default_realm = {REALM}
@@ -181,8 +177,8 @@ def start_realm(directory: Path) -> Realm:
 
 [realms]
     {REALM} = {{
-        database_name = {database}
-        key_stash_file = {stash}
+        database_name = {directory / "principal"}
+        key_stash_file = {directory / "stash"}
         acl_file = {directory / "kadm5.acl"}
         max_life = 10h
         max_renewable_life = 0
@@ -193,8 +189,7 @@ def start_realm(directory: Path) -> Realm:
     kdc = FILE:{directory / "kdc.log"}
 """
     )
-    (directory / "kadm5.acl").write_text("")
-    env = {
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "KRB5_CONFIG": str(krb5_conf),
         "KRB5_KDC_PROFILE": str(kdc_conf),
@@ -202,6 +197,17 @@ def start_realm(directory: Path) -> Realm:
         "KRB5_KTNAME": f"FILE:{directory / 'unused-keytab'}",
         "LC_ALL": "C",
     }
+
+
+def start_realm(directory: Path, *, attempts: int = 5) -> Realm:
+    """Create a realm in ``directory`` and start its KDC; the caller must :meth:`Realm.stop` it.
+
+    The KDC's port is picked free, then bound by the KDC a moment later; should another
+    process take it in between, the KDC exits and the realm is started on another port.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "kadm5.acl").write_text("")
+    env = _write_config(directory, _free_port())
     subprocess.run(
         [_tool("kdb5_util"), "create", "-s", "-r", REALM, "-P", "master-key-for-tests"],
         env=env,
@@ -209,32 +215,44 @@ def start_realm(directory: Path) -> Realm:
         check=True,
         timeout=120,
     )
-    realm = Realm(directory=directory, port=port, env=env, keytab=directory / "http.keytab")
-    realm._kdc = subprocess.Popen(
-        [_tool("krb5kdc"), "-n", "-r", REALM],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_listening(port, realm)
-    except BaseException:
-        realm.stop()
-        raise
-    return realm
-
-
-def _wait_listening(port: int, realm: Realm) -> None:
-    """Return once the KDC accepts TCP connections on ``port`` (it binds after start-up)."""
-    deadline = time.monotonic() + 30
-    while True:
-        if not realm.running:
-            raise RuntimeError("krb5kdc exited during start-up; see kdc.log in the realm directory")
+    for attempt in range(attempts):
+        port = _free_port()
+        env = _write_config(directory, port)
+        realm = Realm(directory=directory, port=port, env=env, keytab=directory / "http.keytab")
+        log = directory / "kdc.log"
+        offset = log.stat().st_size if log.exists() else 0
+        realm._kdc = subprocess.Popen(
+            [_tool("krb5kdc"), "-n", "-r", REALM],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"krb5kdc did not listen on 127.0.0.1:{port}") from None
-            time.sleep(0.02)  # waiting for another process to bind: nothing to await
+            if _wait_ready(realm, log, offset):
+                return realm
+        except BaseException:
+            realm.stop()
+            raise
+        realm.stop()
+        if attempt == attempts - 1:
+            break
+    raise RuntimeError(f"krb5kdc did not start; see {directory / 'kdc.log'}")
+
+
+def _wait_ready(realm: Realm, log: Path, offset: int) -> bool:
+    """True once the KDC logged that it serves (its sockets are bound), False if it exited.
+
+    MIT's KDC writes "commencing operation" after setting up its sockets, and exits when one
+    cannot be bound.  Waiting for another process's log line leaves nothing to await: the
+    log file is polled.
+    """
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        text = log.read_bytes()[offset:] if log.exists() else b""
+        if b"commencing operation" in text:
+            return True
+        if not realm.running:
+            return False
+        time.sleep(0.02)
+    raise TimeoutError("krb5kdc did not report it was serving within 30 seconds")
