@@ -158,8 +158,11 @@ def _write_config(directory: Path, port: int) -> dict[str, str]:
     default_realm = {REALM}
     dns_lookup_kdc = false
     dns_lookup_realm = false
-    rdns = false
-    dns_canonicalize_hostname = false
+    # MIT's own defaults, spelled out: host names would be canonicalised through DNS, forward
+    # and reverse, for host-based service names.  aiohyperv names the SPN HTTP/<host> as
+    # typed, so the tests pass with them on.
+    rdns = true
+    dns_canonicalize_hostname = true
     udp_preference_limit = 1
     ticket_lifetime = 10h
     forwardable = false
