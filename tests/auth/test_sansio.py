@@ -18,6 +18,7 @@ import trustme
 from aiohyperv import AuthenticationError, ConfigError, HTTPStatusError, InvalidOperation
 from aiohyperv._auth import (
     SPNEGO_PROTOCOL,
+    ClientAuth,
     ClientSecurityContext,
     HandshakeState,
     certificate_identity,
@@ -171,6 +172,9 @@ def test_kerberos_without_gssapi_is_a_config_error(monkeypatch: pytest.MonkeyPat
             hostname="hv01",
             protocol="kerberos",
         )
+    # Said when the host's auth is set up, before any request.
+    with pytest.raises(ConfigError, match=r"pip install 'aiohyperv\[kerberos\]'"):
+        ClientAuth("kerberos", hostname="hv01", https=True)
     # Negotiate still works there: NTLM.
     ctx = ClientSecurityContext(
         username="alice", password=PASSWORD, hostname="hv01", protocol="negotiate"
