@@ -510,3 +510,32 @@ async def test_cli_inventory_uses_the_ccache_without_prompting(
         )
     assert code == 0, err.getvalue() + out.getvalue()
     assert "3/3 hosts inventoried, 0 failed; 6 VMs" in out.getvalue()
+
+
+async def test_fleet_worker_processes_use_the_same_ccache(realm: _kdc.Realm, krb_env: Path) -> None:
+    # Worker processes inherit KRB5CCNAME and KRB5_CONFIG like any child of the user's shell.
+    from aiohyperv.fleet import Fleet
+    from aiohyperv.fleet._inventory import inventory_op
+    from aiohyperv.simulator import HostSpec, SimulatedHost, SimulatorServer
+
+    realm.kinit(f"alice@{_kdc.REALM}", PASSWORD, krb_env)
+    hosts = [
+        SimulatedHost.generate(
+            HostSpec(
+                name=f"hv{i}",
+                vms=1,
+                username="alice",
+                allow_basic=False,
+                allow_unencrypted=False,
+                kerberos_keytab=str(realm.keytab),
+            )
+        )
+        for i in range(8)
+    ]
+    async with SimulatorServer(hosts, per_host_address=True) as server:
+        uris = [f"hyperv://{a}:{p}/?transport=http&auth=kerberos" for a, p in server.endpoints]
+        result = await Fleet(uris, processes=2, timeout=30).run(inventory_op)
+    assert result.errors == {}
+    assert sorted(inv.hostname.lower().split(".")[0] for inv in result.values.values()) == [
+        f"hv{i}" for i in range(8)
+    ]
