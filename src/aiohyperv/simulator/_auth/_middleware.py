@@ -9,6 +9,8 @@ leaves the handler a plaintext SOAP request:
   empty-bodied leg is answered ``200`` with no body, as WinRM clients that encrypt expect.
 * ``multipart/encrypted`` bodies on an authenticated connection are unsealed before the handler
   runs (``await request.read()`` returns the plaintext) and its response is sealed back.
+* ``Authorization: Kerberos <token>``, and Kerberos inside ``Negotiate``, are accepted the same
+  way with the listener's keytab when the policy has one (:class:`KerberosService`).
 * ``Authorization: Basic`` is checked per request when ``allow_basic``.
 * ``Authorization: http://schemas.dmtf.org/.../https/mutual`` maps the TLS client certificate to
   a user through ``certificates``.
