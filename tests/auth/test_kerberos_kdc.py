@@ -476,7 +476,7 @@ async def test_cli_inventory_uses_the_ccache_without_prompting(
     import io
 
     from aiohyperv.cli._inventory import add_inventory_parser, run_inventory_cli
-    from aiohyperv.simulator import HostSpec, SimulatedHost, SimulatorServer
+    from aiohyperv.simulator import SimulatorServer, generate_fleet
 
     def no_prompt(*_args: object, **_kw: object) -> str:
         raise AssertionError("prompted for a password")
@@ -487,19 +487,9 @@ async def test_cli_inventory_uses_the_ccache_without_prompting(
     monkeypatch.delenv("AIOHYPERV_PASSWORD", raising=False)
     monkeypatch.setenv("LIBVIRT_AUTH_FILE", str(krb_env.parent / "no-auth.conf"))
     realm.kinit(f"alice@{_kdc.REALM}", PASSWORD, krb_env)
-    hosts = [
-        SimulatedHost.generate(
-            HostSpec(
-                name=f"hv{i}",
-                vms=2,
-                username="alice",
-                allow_basic=False,
-                allow_unencrypted=False,
-                kerberos_keytab=str(realm.keytab),
-            )
-        )
-        for i in range(3)
-    ]
+    hosts = generate_fleet(
+        3, 2, username="alice", auth_defaults="windows", kerberos_keytab=str(realm.keytab)
+    )
     parser = argparse.ArgumentParser(prog="aiohyperv")
     add_inventory_parser(parser.add_subparsers(dest="command"))
     async with SimulatorServer(hosts, per_host_address=True) as server:

@@ -70,6 +70,7 @@ def generate_fleet(
     allow_basic: bool | None = None,
     allow_unencrypted: bool | None = None,
     client_certificates: Sequence[CertificateMapping] = (),
+    kerberos_keytab: str | None = None,
 ) -> list[SimulatedHost]:
     """Generate ``n_hosts`` hosts of ``vms_per_host`` VMs each, deterministically from ``seed``.
 
@@ -81,6 +82,8 @@ def generate_fleet(
             Windows Server: both refused); see :data:`AUTH_DEFAULTS`.
         allow_basic, allow_unencrypted: override the preset's value when not None.
         client_certificates: certificate mappings every host gets (HTTPS).
+        kerberos_keytab: a keytab every host accepts Kerberos with (any service principal
+            in it; see :attr:`HostSpec.kerberos_keytab`).
 
     Raises:
         ConfigError: a count is negative, the mix names an unknown release or the auth preset
@@ -118,6 +121,7 @@ def generate_fleet(
             allow_basic=auth["allow_basic"],
             allow_unencrypted=auth["allow_unencrypted"],
             client_certificates=tuple(client_certificates),
+            kerberos_keytab=kerberos_keytab,
         )
         hosts.append(SimulatedHost.generate(spec, clock=clock))
     return hosts
