@@ -168,11 +168,19 @@ async def test_no_ticket_and_no_password_is_a_clear_error(
 # --- HTTPS with channel binding ------------------------------------------------------------
 
 
+@pytest.mark.parametrize("method", ["kerberos", "negotiate"])
 async def test_https_with_channel_binding(
-    realm: _kdc.Realm, krb_env: Path, start_server: ServerFactory, tls: TLSMaterial
+    realm: _kdc.Realm,
+    krb_env: Path,
+    start_server: ServerFactory,
+    tls: TLSMaterial,
+    method: str,
 ) -> None:
     policy = kerberos_policy(realm, server_certificate=tls.server_der)
-    auth = ClientAuth("kerberos", hostname="localhost", https=True, credentials=alice())
+    if method == "negotiate":
+        realm.kinit(f"alice@{_kdc.REALM}", PASSWORD, krb_env)
+    creds = alice() if method == "kerberos" else None
+    auth = ClientAuth(method, hostname="localhost", https=True, credentials=creds)  # type: ignore[arg-type]
     assert not auth.encrypt
     async with (
         start_server(policy, ssl_context=tls.server_context(), table=table()) as server,
@@ -186,8 +194,13 @@ async def test_https_with_channel_binding(
     assert server.seen.sealed == [False, False]
 
 
+@pytest.mark.parametrize("method", ["kerberos", "negotiate"])
 async def test_https_channel_binding_mismatch_is_refused(
-    realm: _kdc.Realm, krb_env: Path, start_server: ServerFactory, tls: TLSMaterial
+    realm: _kdc.Realm,
+    krb_env: Path,
+    start_server: ServerFactory,
+    tls: TLSMaterial,
+    method: str,
 ) -> None:
     # The listener expects the bindings of another certificate (a TLS-terminating relay in
     # between would present its own): the authenticator's bindings do not match.
@@ -196,7 +209,10 @@ async def test_https_channel_binding_mismatch_is_refused(
 
     other_der = ssl.PEM_cert_to_DER_cert(other.cert_chain_pems[0].bytes().decode("ascii"))
     policy = kerberos_policy(realm, server_certificate=other_der)
-    auth = ClientAuth("kerberos", hostname="localhost", https=True, credentials=alice())
+    if method == "negotiate":
+        realm.kinit(f"alice@{_kdc.REALM}", PASSWORD, krb_env)
+    creds = alice() if method == "kerberos" else None
+    auth = ClientAuth(method, hostname="localhost", https=True, credentials=creds)  # type: ignore[arg-type]
     async with (
         start_server(policy, ssl_context=tls.server_context(), table=table()) as server,
         client_session(ssl_context=tls.client_context()) as session,
