@@ -545,3 +545,25 @@ async def test_fleet_worker_processes_use_the_same_ccache(realm: _kdc.Realm, krb
     assert sorted(inv.hostname.lower().split(".")[0] for inv in result.values.values()) == [
         f"hv{i}" for i in range(8)
     ]
+
+
+async def test_password_ticket_is_reused_and_renewed_before_it_expires(
+    realm: _kdc.Realm, krb_env: Path, start_server: ServerFactory
+) -> None:
+    # alice's ticket lives 10 hours: two hosts' worth of connections share one AS exchange.
+    # shorty's lives 2 seconds, under the renewal margin: each new connection gets a fresh one
+    # rather than failing on an expired ticket.
+    users = UserTable({"alice": PASSWORD, "shorty": SHORT_PASSWORD})
+    shorty = Credentials(username=f"shorty@{_kdc.REALM}", password=SHORT_PASSWORD)
+    async with (
+        start_server(kerberos_policy(realm), table=users) as server,
+        client_session(limit=1) as session,
+    ):
+        for creds, tickets in ((alice(), 1), (shorty, 3)):
+            before = kdc_requests(realm, "AS_REQ")
+            for i in range(3):
+                auth = ClientAuth("kerberos", hostname="localhost", https=False, credentials=creds)
+                reply = await auth.post(session, server.url, body(i))
+                assert reply.status == 200  # each ClientAuth: a new security context
+            assert kdc_requests(realm, "AS_REQ") - before == tickets
+    assert server.seen.methods == ["kerberos"] * 6
