@@ -4,7 +4,12 @@ Runs its own aiohttp servers on 127.0.0.1 with aiohyperv's auth middleware (the 
 simulator installs) and a handler that answers a real Windows Get response, and drives them with
 :class:`aiohyperv._auth.ClientAuth` over a pooled ``ClientSession`` -- the code path the
 transport uses.  The connection handshake is paid once per pooled connection, so the figures
-include it amortised; "handshakes/1k" says how often it was paid.
+include it amortised; "handshakes/1k" says how often it was paid, and "x Basic" is each
+case's rate over Basic/HTTPS's in the same run.
+
+The Kerberos rows run against a throwaway MIT realm on 127.0.0.1 (``aiohyperv.simulator._kdc``:
+its own KDC, a user and ``HTTP/127.0.0.1`` in a keytab, all in a temporary directory); where the
+KDC programs or python-gssapi are missing they are left out, and the output says why.
 
     .venv/bin/python benchmarks/bench_auth.py [--requests 2000] [--concurrency 8] [--connections 4]
 """
@@ -14,8 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import pathlib
 import ssl
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,10 +33,16 @@ from aiohttp import web
 
 from aiohyperv._auth import AuthClientRequest, ClientAuth
 from aiohyperv._credentials import Credentials
-from aiohyperv.simulator._auth import ServerAuthPolicy, UserTable, auth_middleware
+from aiohyperv.simulator import _kdc
+from aiohyperv.simulator._auth import (
+    KerberosService,
+    ServerAuthPolicy,
+    UserTable,
+    auth_middleware,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
 
 SAMPLE = (
     pathlib.Path(__file__).resolve().parents[1]
@@ -124,34 +137,73 @@ async def main(args: argparse.Namespace) -> None:
     reply = SAMPLE.read_bytes() if SAMPLE.exists() else REQUEST * 4
     total = args.requests + min(50, args.requests)
     results: list[Result] = []
-    cases = [
-        ("Basic/HTTPS", "basic", server_ssl, client_ssl),
-        ("NTLM/HTTP sealed", "ntlm", None, None),
-        ("NTLM/HTTPS", "ntlm", server_ssl, client_ssl),
-    ]
-    for name, method, s_ssl, c_ssl in cases:
-        async with serve(users, ServerAuthPolicy(), s_ssl, reply) as url:
-            auth = ClientAuth(
-                method,  # type: ignore[arg-type]
-                hostname="127.0.0.1",
-                https=s_ssl is not None,
-                credentials=CREDS,
-            )
-            results.append(await run_one(name, auth, url, c_ssl, args))
+    missing = _kdc.unavailable()
+    with contextlib.ExitStack() as stack:
+        cases: list[tuple[str, str, ssl.SSLContext | None, ssl.SSLContext | None]] = [
+            ("Basic/HTTPS", "basic", server_ssl, client_ssl),
+            ("NTLM/HTTP sealed", "ntlm", None, None),
+            ("NTLM/HTTPS", "ntlm", server_ssl, client_ssl),
+        ]
+        kerberos: KerberosService | None = None
+        if missing is None:
+            kerberos = stack.enter_context(_realm())
+            cases += [
+                ("Kerberos/HTTP sealed", "kerberos", None, None),
+                ("Kerberos/HTTPS", "kerberos", server_ssl, client_ssl),
+            ]
+        for name, method, s_ssl, c_ssl in cases:
+            der = _leaf_der(leaf) if s_ssl is not None else None
+            policy = ServerAuthPolicy(kerberos=kerberos, server_certificate=der)
+            async with serve(users, policy, s_ssl, reply) as url:
+                is_kerberos = method == "kerberos"
+                auth = ClientAuth(
+                    method,  # type: ignore[arg-type]
+                    hostname="127.0.0.1",
+                    https=s_ssl is not None,
+                    # Kerberos: the ticket from the realm's kinit, in KRB5CCNAME.
+                    credentials=None if is_kerberos else CREDS,
+                )
+                results.append(await run_one(name, auth, url, c_ssl, args))
     print(
         f"bench_auth: {args.requests} requests (+{total - args.requests} warm-up) per case, "
         f"concurrency {args.concurrency}, {args.connections} pooled connections, one host"
     )
     print(
-        f"{'case':<18} {'req/s':>9} {'ms/req':>8} {'handshakes':>10} {'legs':>5} "
-        f"{'handshakes/1k':>13}"
+        f"{'case':<20} {'req/s':>9} {'x Basic':>8} {'ms/req':>8} {'handshakes':>10} "
+        f"{'legs':>5} {'handshakes/1k':>13}"
     )
+    basic = results[0].requests / results[0].seconds
     for r in results:
         rate = r.requests / r.seconds
         print(
-            f"{r.name:<18} {rate:>9.0f} {1000 * r.seconds / r.requests:>8.3f} "
-            f"{r.handshakes:>10} {r.legs:>5} {1000 * r.handshakes / total:>13.2f}"
+            f"{r.name:<20} {rate:>9.0f} {rate / basic:>8.2f} "
+            f"{1000 * r.seconds / r.requests:>8.3f} {r.handshakes:>10} {r.legs:>5} "
+            f"{1000 * r.handshakes / total:>13.2f}"
         )
+    if missing is not None:
+        print(f"Kerberos rows left out: {missing}")
+
+
+def _leaf_der(leaf: trustme.LeafCert) -> bytes:
+    return ssl.PEM_cert_to_DER_cert(leaf.cert_chain_pems[0].bytes().decode("ascii"))
+
+
+@contextlib.contextmanager
+def _realm() -> Iterator[KerberosService]:
+    """A realm with a user and ``HTTP/127.0.0.1``; the user's ticket in ``KRB5CCNAME``."""
+    with tempfile.TemporaryDirectory(prefix="bench-auth-realm-") as tmp:
+        directory = pathlib.Path(tmp)
+        realm = _kdc.start_realm(directory)
+        try:
+            principal = realm.add_user(CREDS.username, CREDS.password)  # the host's account
+            realm.add_services(["127.0.0.1"])
+            ccache = directory / "ccache"
+            realm.kinit(principal, CREDS.password, ccache)
+            os.environ["KRB5_CONFIG"] = realm.env["KRB5_CONFIG"]
+            os.environ["KRB5CCNAME"] = f"FILE:{ccache}"
+            yield KerberosService(keytab=str(realm.keytab))
+        finally:
+            realm.stop()
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ __all__ = [
     "StaticAuth",
     "default_auth",
     "resolve_credentials",
+    "resolve_session_credentials",
 ]
 
 ENV_USERNAME = "AIOHYPERV_USERNAME"
@@ -238,3 +239,22 @@ async def resolve_credentials(
     if uri.username and found.username != uri.username:
         return Credentials(username=uri.username, password=found.password)
     return found
+
+
+async def resolve_session_credentials(
+    uri: ConnectionURI, auth: Credentials | AuthCallback | None = None
+) -> Credentials | None:
+    """What a session for ``uri`` authenticates with: credentials, or None for Kerberos' cache.
+
+    With ``?auth=kerberos`` and no explicit :class:`Credentials`, the answer is None: the
+    session uses the ticket in the user's credential cache (``KRB5CCNAME``, what ``kinit``
+    filled), and no source is consulted, so nothing prompts for a password.  Explicit
+    credentials get a ticket with their password instead.  Every other method resolves as
+    :func:`resolve_credentials` does.
+
+    Raises:
+        CredentialsError: No source could supply credentials a method needs.
+    """
+    if uri.auth == "kerberos" and not isinstance(auth, Credentials):
+        return None
+    return await resolve_credentials(uri, auth)

@@ -33,6 +33,7 @@ import asyncio
 import base64
 import contextvars
 import enum
+import sys
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -46,6 +47,7 @@ from ._certs import channel_binding_data
 from ._client import ClientSecurityContext, HandshakeState, SpnegoProtocol
 from ._encryption import SOAP_CONTENT_TYPE
 from ._headers import CERTIFICATE_AUTHORIZATION
+from ._kerberos import import_gssapi
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -194,7 +196,12 @@ class _Exchange:
                 await req.update_body(self.body)
         else:
             self.kind = _Kind.HANDSHAKE
-            req.headers[hdrs.AUTHORIZATION] = ctx.next_header()
+            if ctx.may_block:
+                # Kerberos' first leg may ask the KDC for a ticket: not on the event loop.
+                header = await asyncio.to_thread(ctx.next_header)
+            else:
+                header = ctx.next_header()
+            req.headers[hdrs.AUTHORIZATION] = header
             auth.stats.handshake_legs += 1
             await req.update_body(None)
 
@@ -297,6 +304,12 @@ class ClientAuth:
             raise ConfigError(f"{method} authentication needs a user name and password")
         if max_attempts < 3:
             raise ConfigError("max_attempts must be at least 3")
+        if method == "kerberos" and sys.platform != "win32":
+            # Say so now, not at the first request: "pip install 'aiohyperv[kerberos]'".
+            try:
+                import_gssapi()
+            except ConfigError as exc:
+                raise ConfigError(f"kerberos authentication is not available: {exc}") from None
         if method == "basic" and not https:
             logger.warning(
                 "Basic authentication over HTTP to %s sends the password unencrypted", hostname

@@ -15,12 +15,14 @@ last client token) a non-401 status, possibly with a final token for mutual auth
 from __future__ import annotations
 
 import enum
+import sys
 from typing import TYPE_CHECKING, Literal
 
 import spnego
 from spnego.channel_bindings import GssChannelBindings
 
 from .._exceptions import AuthenticationError, ConfigError, HTTPStatusError, InvalidOperation
+from .._log import logger
 from ._encryption import (
     KERBEROS_PROTOCOL,
     SPNEGO_PROTOCOL,
@@ -28,10 +30,12 @@ from ._encryption import (
     encrypt_message,
 )
 from ._headers import decode_token, format_token, parse_challenges
+from ._kerberos import KerberosFailure, KerberosInitiator, gssapi_available, import_gssapi
 from ._ntowf import nt_hash
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import Any
 
 __all__ = ["ClientSecurityContext", "HandshakeState", "SpnegoProtocol"]
 
@@ -61,19 +65,28 @@ class ClientSecurityContext:
         password: The password (never shown in repr, logs or errors).
         hostname: The server host name; Kerberos builds the SPN ``HTTP/<hostname>`` from it.
         protocol: ``"negotiate"`` (Kerberos if available, else NTLM), ``"ntlm"`` or
-            ``"kerberos"``.
+            ``"kerberos"`` (never NTLM).  Kerberos goes through python-gssapi
+            (:mod:`aiohyperv._auth._kerberos`): ``kerberos`` with a password gets a ticket
+            with it once per process; otherwise the user's credential cache (``KRB5CCNAME``)
+            is used.  Negotiate uses Kerberos when the cache holds a ticket (for ``username``,
+            if given) and falls back to NTLM only when Kerberos cannot be used (no ticket, no
+            KDC, unknown SPN, or the server refuses it) and a password was given for NTLM.
         service: The SPN service class.
         channel_bindings: RFC 5929 ``tls-server-end-point`` data of the HTTPS server certificate
             (see :func:`~aiohyperv._auth._certs.channel_binding_data`), or None over HTTP.
         encrypt: Whether bodies will be sealed (HTTP).  Over HTTPS TLS protects them instead.
 
     Raises:
-        ConfigError: The protocol is not available on this machine (Kerberos without GSSAPI).
+        ConfigError: The protocol is not available on this machine (Kerberos without
+            python-gssapi: the message names ``aiohyperv[kerberos]``).
     """
 
     __slots__ = (
         "_ctx",
         "_encrypt",
+        "_fallback",
+        "_hostname",
+        "_kerberos",
         "_protocol",
         "_scheme",
         "_state",
@@ -102,6 +115,47 @@ class ClientSecurityContext:
         self._state = HandshakeState.INITIAL
         self._token: bytes | None = None
         self.legs = 0
+        self._hostname = hostname
+        self._kerberos: KerberosInitiator | None = None
+        # Negotiate's way out when Kerberos cannot be used: NTLM, if there is a password.
+        self._fallback: Any = None
+        gssapi = gssapi_available()
+        if protocol == "kerberos" and not gssapi and sys.platform != "win32":
+            try:
+                import_gssapi()
+            except ConfigError as exc:
+                raise ConfigError(f"kerberos authentication is not available: {exc}") from None
+        # On Windows without python-gssapi, pyspnego's SSPI does Kerberos (below).
+        if gssapi and protocol in ("kerberos", "negotiate"):
+            # Negotiate takes Kerberos when the credential cache holds a ticket (for the user,
+            # if named); it never turns the password into one, which would send the password
+            # to whatever KDC the system's krb5.conf names.  auth=kerberos does.
+            self._kerberos = KerberosInitiator(
+                hostname=hostname,
+                username=username or None,
+                password=(password or None) if protocol == "kerberos" else None,
+                spnego=protocol == "negotiate",
+                channel_bindings=channel_bindings,
+                service=service,
+            )
+            self._ctx: Any = self._kerberos
+            if protocol == "negotiate" and username and password:
+                self._fallback = (username, password, service, channel_bindings, encrypt)
+            return
+        self._ctx = self._pyspnego(
+            username, password, hostname, protocol, service, channel_bindings, encrypt
+        )
+
+    @staticmethod
+    def _pyspnego(
+        username: str,
+        password: str,
+        hostname: str,
+        protocol: SpnegoProtocol,
+        service: str,
+        channel_bindings: bytes | None,
+        encrypt: bool,
+    ) -> Any:
         bindings = (
             GssChannelBindings(application_data=channel_bindings) if channel_bindings else None
         )
@@ -109,7 +163,7 @@ class ClientSecurityContext:
             spnego.NegotiateOptions.wrapping_winrm if encrypt else spnego.NegotiateOptions.none
         )
         try:
-            self._ctx = spnego.client(
+            return spnego.client(
                 _credentials(username, password),
                 None,
                 hostname=hostname,
@@ -123,6 +177,26 @@ class ClientSecurityContext:
                 f"{protocol} authentication is not available for {username!r}: "
                 f"{type(exc).__name__}: {_reason(exc)}"
             ) from None
+
+    @property
+    def may_block(self) -> bool:
+        """Whether the next leg may talk to a KDC (run it off the event loop)."""
+        return self._kerberos is not None and self._state is HandshakeState.INITIAL
+
+    def _fall_back(self, why: str) -> bool:
+        """Switch Negotiate from Kerberos to NTLM, if allowed; False when it is not."""
+        if self._fallback is None or self._kerberos is None:
+            return False
+        username, password, service, bindings, encrypt = self._fallback
+        logger.debug(
+            "%s: Kerberos not used (%s); Negotiate falls back to NTLM", self._hostname, why
+        )
+        self._kerberos = None
+        self._fallback = None
+        self._ctx = self._pyspnego(
+            username, password, self._hostname, "ntlm", service, bindings, encrypt
+        )
+        return True
 
     def __repr__(self) -> str:
         return (
@@ -171,7 +245,7 @@ class ClientSecurityContext:
                 established or failed).
         """
         if self._state is HandshakeState.INITIAL:
-            token = self._step(None)
+            token = self._first_step()
             if token is None:
                 self._fail()
                 raise AuthenticationError(
@@ -212,6 +286,20 @@ class ClientSecurityContext:
             if scheme.lower() == self._scheme.lower() and rest:
                 in_token = decode_token(rest)
         if status == 401:
+            if (
+                in_token is None
+                and self._kerberos is not None
+                and self.legs == 1
+                and self._fall_back("the server refused the Kerberos ticket")
+            ):
+                self._token = self._step(None)
+                if self._token is None:
+                    self._fail()
+                    raise AuthenticationError(
+                        "NTLM produced no initial token", auth_method=self._protocol
+                    )
+                self._state = HandshakeState.CONTINUE
+                return False
             if in_token is None or self._ctx.complete:
                 self._fail()
                 if self._scheme.lower() not in (s.lower() for s in offered):
@@ -221,7 +309,8 @@ class ClientSecurityContext:
                         auth_method=self._protocol,
                     )
                 raise AuthenticationError(
-                    f"the server rejected the {self._protocol} credentials of {self._username!r}",
+                    f"the server rejected the {self._protocol} credentials of "
+                    f"{self._username or 'the credential cache'!r}",
                     auth_method=self._protocol,
                 )
             out = self._step(in_token)
@@ -309,9 +398,31 @@ class ClientSecurityContext:
         self._state = HandshakeState.FAILED
         self._token = None
 
+    def _first_step(self) -> bytes | None:
+        kerberos = self._kerberos
+        if kerberos is None:
+            return self._step(None)
+        try:
+            out = kerberos.step(None)
+        except KerberosFailure as exc:
+            if exc.fallback and self._fall_back(str(exc)):
+                return self._step(None)
+            self._fail()
+            raise AuthenticationError(
+                f"{self._protocol} authentication to {self._hostname} failed: {exc}",
+                auth_method=self._protocol,
+            ) from None
+        return out
+
     def _step(self, in_token: bytes | None) -> bytes | None:
         try:
             out = self._ctx.step(in_token)
+        except KerberosFailure as exc:
+            self._fail()
+            raise AuthenticationError(
+                f"{self._protocol} authentication to {self._hostname} failed: {exc}",
+                auth_method=self._protocol,
+            ) from None
         except Exception as exc:
             self._fail()
             raise AuthenticationError(

@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Generic, Self, TypeAlias, TypeVar
 
 from .._config import ConnectionURI, parse_uri
-from .._credentials import Credentials, resolve_credentials
+from .._credentials import Credentials, resolve_credentials, resolve_session_credentials
 from .._exceptions import ConfigError, HyperVError, TransportTimeout
 from .._lifecycle import AsyncClosing
 from .._log import logger
@@ -232,7 +232,8 @@ class FleetHost:
 
     async def session(self) -> WSManSession:
         """A WS-Management session for this host from the fleet's pool; requests are counted."""
-        credentials = await self.credentials()
+        # auth=kerberos: the user's credential cache unless explicit credentials were given.
+        credentials = await resolve_session_credentials(self.uri, self.auth)
         session = self.pool.session(self.uri, credentials)
         self.track(session)
         return session

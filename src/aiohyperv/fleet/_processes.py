@@ -35,7 +35,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._credentials import Credentials, resolve_credentials
+from .._credentials import Credentials, resolve_session_credentials
 from .._exceptions import ConfigError, HyperVError
 from .._log import logger
 from ._fleet import Fleet, FleetEvent, FleetHost, HostResult, _Counts, _finished, _started
@@ -296,7 +296,7 @@ async def _auth_source(
     if source is None or isinstance(source, Credentials):
         return source
     try:
-        return await resolve_credentials(uri, source)
+        return await resolve_session_credentials(uri, source)
     except HyperVError as exc:
         return exc.with_host(uri.host_label)
 

@@ -21,7 +21,7 @@ import uuid as uuid_mod
 from typing import TYPE_CHECKING, Any
 
 from aiohyperv._config import ConnectionURI, parse_uri
-from aiohyperv._credentials import Credentials, resolve_credentials
+from aiohyperv._credentials import Credentials, resolve_session_credentials
 from aiohyperv._exceptions import (
     CimMethodError,
     HyperVError,
@@ -613,7 +613,7 @@ async def _open(
 ) -> HyperVConnection:
     from aiohyperv._transport import SessionPool as _Pool
 
-    credentials = await resolve_credentials(uri, auth)
+    credentials = await resolve_session_credentials(uri, auth)
     owned: SessionPool | None = None
     if pool is None:
         owned = pool = _Pool(limits=limits, timeouts=timeouts)

@@ -259,6 +259,13 @@ class HostSpec:
         locale: the host's display language (``en-US``, ``de-DE``, ``ja-JP``, ``zh-CN``): the
             texts Windows localizes (Caption, Description, StatusDescriptions, fault texts)
             come in that language.
+        kerberos_keytab: path of a keytab with this host's service keys: the host then
+            accepts Kerberos (the ``Kerberos`` scheme, and Kerberos inside ``Negotiate``) as a
+            domain member does.  The principal ``user@REALM`` logs on as the account
+            ``username`` (``REALM\\user``, ``CORP\\user`` for ``CORP.EXAMPLE``, or a local
+            ``user``).  None (default): NTLM only, as on a workgroup host.
+        service_principal: the principal clients must ask a ticket for
+            (``HTTP/hv01.corp.example@CORP.EXAMPLE``); None accepts any in the keytab.
 
     ``HostSpec.windows_defaults(name="hv01")`` builds a spec with Windows' defaults; see
     :data:`AUTH_DEFAULTS`.
@@ -277,6 +284,8 @@ class HostSpec:
     client_certificates: tuple[CertificateMapping, ...] = ()
     batching: Literal["windows", "full"] = "windows"
     locale: str = "en-US"
+    kerberos_keytab: str | None = None
+    service_principal: str | None = None
 
     def __post_init__(self) -> None:
         if self.batching not in ("windows", "full"):

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from aiohyperv.simulator._auth import AuthUser, ServerAuthPolicy, UserTable, auth_middleware
+from aiohyperv.simulator._auth import (
+    AuthUser,
+    KerberosService,
+    ServerAuthPolicy,
+    UserTable,
+    auth_middleware,
+)
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler, Middleware
@@ -69,12 +75,19 @@ def host_policy(host: SimulatedHost, *, server_certificate: bytes | None) -> Ser
         allow_unencrypted=spec.allow_unencrypted,
         certificates=tuple(spec.client_certificates),
         server_certificate=server_certificate,
+        kerberos=(
+            KerberosService(keytab=spec.kerberos_keytab, principal=spec.service_principal)
+            if spec.kerberos_keytab
+            else None
+        ),
     )
 
 
 def challenge_headers(host: SimulatedHost) -> list[tuple[str, str]]:
     """The ``WWW-Authenticate`` headers of a 401 from ``host``, in Windows' order."""
     headers = [("WWW-Authenticate", "Negotiate")]
+    if host.spec.kerberos_keytab:
+        headers.append(("WWW-Authenticate", "Kerberos"))
     if host.spec.allow_basic:
         headers.append(("WWW-Authenticate", 'Basic realm="WSMAN"'))
     return headers

@@ -73,6 +73,7 @@ def generate_fleet(
     client_certificates: Sequence[CertificateMapping] = (),
     batching: Literal["windows", "full"] = "windows",
     locale_mix: Mapping[str, float] | None = None,
+    kerberos_keytab: str | None = None,
 ) -> list[SimulatedHost]:
     """Generate ``n_hosts`` hosts of ``vms_per_host`` VMs each, deterministically from ``seed``.
 
@@ -88,6 +89,8 @@ def generate_fleet(
         locale_mix: weights by display language (``{"en-US": 3, "de-DE": 1}``); each host's
             language is drawn from it (default: all ``en-US``).  Drawn from a generator of its
             own, so adding a mix does not change the hosts' releases.
+        kerberos_keytab: a keytab every host accepts Kerberos with (any service principal
+            in it; see :attr:`HostSpec.kerberos_keytab`).
 
     Raises:
         ConfigError: a count is negative, the mix names an unknown release or the auth preset
@@ -134,6 +137,7 @@ def generate_fleet(
             client_certificates=tuple(client_certificates),
             batching=batching,
             locale=locale_rng.choices(locale_names, locale_weights)[0],
+            kerberos_keytab=kerberos_keytab,
         )
         hosts.append(SimulatedHost.generate(spec, clock=clock))
     return hosts

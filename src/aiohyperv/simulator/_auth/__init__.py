@@ -1,9 +1,10 @@
 """The accepting side of WinRM authentication, as the simulated hosts need it.
 
-Basic, NTLM through Negotiate with WinRM message encryption, and client certificates mapped to
-users (:class:`ServerSecurityContext`, :class:`UserTable`, :func:`map_certificate`), plus the
-aiohttp middleware that applies them to ``POST /wsman`` (:func:`auth_middleware`).  Test
-infrastructure: the client library never imports it.
+Basic, NTLM through Negotiate and Kerberos (with a keytab) with WinRM message encryption, and
+client certificates mapped to users (:class:`ServerSecurityContext`, :class:`UserTable`,
+:func:`map_certificate`, :class:`KerberosService`), plus the aiohttp middleware that applies
+them to ``POST /wsman`` (:func:`auth_middleware`).  Test infrastructure: the client library
+never imports it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ._acceptor import (
     UserTable,
     map_certificate,
 )
+from ._kerberos import KerberosService
 from ._middleware import (
     AUTH_INFO,
     AuthInfo,
@@ -31,6 +33,7 @@ __all__ = [
     "AuthInfo",
     "AuthUser",
     "CertificateMapping",
+    "KerberosService",
     "ServerAuthPolicy",
     "ServerSecurityContext",
     "UserResolver",

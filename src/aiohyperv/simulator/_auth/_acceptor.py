@@ -26,11 +26,18 @@ import spnego
 from spnego.channel_bindings import GssChannelBindings
 
 from aiohyperv._auth._certs import certificate_identity
-from aiohyperv._auth._encryption import SPNEGO_PROTOCOL, Wrapped, decrypt_message, encrypt_message
+from aiohyperv._auth._encryption import (
+    KERBEROS_PROTOCOL,
+    SPNEGO_PROTOCOL,
+    Wrapped,
+    decrypt_message,
+    encrypt_message,
+)
 from aiohyperv._auth._headers import decode_token, format_token
 from aiohyperv._auth._ntowf import nt_hash
 from aiohyperv._exceptions import ConfigError, InvalidOperation
 
+from ._kerberos import KerberosAcceptor, KerberosService, kerberos_user
 from ._ntlm import NTLMSSP, NTLMAcceptor, spnego_init
 
 __all__ = [
@@ -190,16 +197,37 @@ class ServerSecurityContext:
             channel binding tokens to match (Windows' ``CbtHardeningLevel=Strict``: a client
             that sends none, an all-zero one or a wrong one is refused).  None: bindings are
             not checked.  ``Relaxed`` (absent accepted, wrong refused) is not modelled.
+        kerberos: The keytab (and service principal) to accept Kerberos with, raw (the
+            ``Kerberos`` scheme) or inside SPNEGO (``Negotiate``); None refuses Kerberos.
     """
 
-    __slots__ = ("_bindings", "_ctx", "_users", "principal", "user")
+    __slots__ = (
+        "_bindings",
+        "_ctx",
+        "_kerberos",
+        "_protocol",
+        "_users",
+        "mechanism",
+        "principal",
+        "user",
+    )
 
-    def __init__(self, users: UserTable, *, channel_bindings: bytes | None = None) -> None:
+    def __init__(
+        self,
+        users: UserTable,
+        *,
+        channel_bindings: bytes | None = None,
+        kerberos: KerberosService | None = None,
+    ) -> None:
         self._users = users
         self._bindings = channel_bindings
+        self._kerberos = kerberos
         self._ctx: _Acceptor | None = None
+        self._protocol = SPNEGO_PROTOCOL
         self.user: AuthUser | None = None
         self.principal: str | None = None
+        #: ``"ntlm"`` or ``"kerberos"`` once a client authenticated.
+        self.mechanism: str | None = None
 
     def __repr__(self) -> str:
         state = "established" if self.established else "handshake"
@@ -215,8 +243,8 @@ class ServerSecurityContext:
         """True once a client completed the handshake on this connection."""
         return self.user is not None
 
-    def accept(self, token_text: str | None) -> tuple[bool, str | None]:
-        """Process one ``Authorization: Negotiate <token>`` leg.
+    def accept(self, token_text: str | None, scheme: str = "Negotiate") -> tuple[bool, str | None]:
+        """Process one ``Authorization: Negotiate <token>`` (or ``Kerberos <token>``) leg.
 
         A new handshake on an established connection starts over (Windows allows this).
 
@@ -231,28 +259,46 @@ class ServerSecurityContext:
             return False, None
         if self._ctx is None or self.established:
             self.reset()
-            self._ctx = self._new_acceptor(token)
+            try:
+                self._ctx = self._new_acceptor(token, scheme)
+            except Exception:  # Kerberos refused (no keytab) or an unusable first token
+                self.reset()
+                return False, None
+            self._protocol = KERBEROS_PROTOCOL if scheme == "Kerberos" else SPNEGO_PROTOCOL
         ctx = self._ctx
         try:
             out = ctx.step(token)
         except Exception:  # bad password, unknown user or domain, malformed token
             self.reset()
             return False, None
-        header = format_token("Negotiate", bytes(out)) if out else None
+        header = format_token(scheme, bytes(out)) if out else None
         if not ctx.complete:
             return False, header
         principal = ctx.client_principal or ""
-        user = self._users.lookup(principal)
+        if isinstance(ctx, KerberosAcceptor):
+            user = kerberos_user(principal, self._users)
+        else:
+            user = self._users.lookup(principal)
         if user is None:
             self.reset()
             return False, None
         self.user = user
         self.principal = user.principal
+        self.mechanism = "kerberos" if isinstance(ctx, KerberosAcceptor) else "ntlm"
         return True, header
 
-    def _new_acceptor(self, token: bytes) -> _Acceptor:
+    def _new_acceptor(self, token: bytes, scheme: str = "Negotiate") -> _Acceptor:
+        # The Kerberos scheme, or SPNEGO not leading with NTLM on a host with a keytab: GSSAPI.
         # Raw NTLM, or SPNEGO leading with NTLM (what every WinRM client sends without
         # Kerberos): the simulator's NTLM acceptor.  Anything else: pyspnego's (Kerberos).
+        if scheme == "Kerberos" or (
+            self._kerberos is not None
+            and not token.startswith(NTLMSSP)
+            and spnego_init(token) is None
+        ):
+            if self._kerberos is None:
+                raise InvalidOperation("this listener does not accept Kerberos")
+            return KerberosAcceptor(self._kerberos, channel_bindings=self._bindings)
         if token.startswith(NTLMSSP):
             return NTLMAcceptor(self._users.nt_hash, self._bindings_hash(), None)
         found = spnego_init(token)
@@ -277,12 +323,13 @@ class ServerSecurityContext:
         self._ctx = None
         self.user = None
         self.principal = None
+        self.mechanism = None
 
     def wrap(self, body: bytes) -> tuple[str, bytes]:
         """Seal a response body: ``(content_type, payload)``."""
         if self._ctx is None or not self.established:
             raise InvalidOperation("cannot seal before the client has authenticated")
-        return encrypt_message(self._ctx, body, protocol=SPNEGO_PROTOCOL)
+        return encrypt_message(self._ctx, body, protocol=self._protocol)
 
     def unwrap(self, content_type: str | None, payload: bytes) -> bytes:
         """Check and unseal a request body.
@@ -292,7 +339,7 @@ class ServerSecurityContext:
         """
         if self._ctx is None or not self.established:
             raise InvalidOperation("cannot unseal before the client has authenticated")
-        return decrypt_message(self._ctx, content_type, payload, protocol=SPNEGO_PROTOCOL)
+        return decrypt_message(self._ctx, content_type, payload, protocol=self._protocol)
 
 
 CertificateMapper = Callable[[bytes], AuthUser | None]

@@ -3,6 +3,8 @@
 :func:`auth_middleware` authenticates each request the way a Windows WinRM listener does and
 leaves the handler a plaintext SOAP request:
 
+* ``Authorization: Kerberos <token>``, and Kerberos inside ``Negotiate``, are accepted with the
+  listener's keytab when the policy has one (:class:`KerberosService`).
 * ``Authorization: Negotiate <token>`` runs the NTLM (raw or SPNEGO-wrapped) handshake on the
   request's TCP connection -- 401 with the challenge, then the final leg -- and remembers the
   user for that connection (keyed by ``request.transport``, so the context dies with it).  An
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
     from aiohttp.typedefs import Middleware
 
+    from ._kerberos import KerberosService
+
 __all__ = [
     "AUTH_INFO",
     "AuthInfo",
@@ -72,12 +76,13 @@ class AuthInfo:
 
     Attributes:
         user: The authenticated account.
-        method: ``"negotiate"`` (NTLM via Negotiate), ``"basic"`` or ``"certificate"``.
+        method: ``"negotiate"`` (NTLM via Negotiate), ``"kerberos"`` (Kerberos, through the
+            ``Kerberos`` scheme or inside Negotiate), ``"basic"`` or ``"certificate"``.
         sealed: Whether the request came (and its response goes) with message encryption.
     """
 
     user: AuthUser
-    method: Literal["negotiate", "basic", "certificate"]
+    method: Literal["negotiate", "kerberos", "basic", "certificate"]
     sealed: bool
 
 
@@ -129,6 +134,8 @@ class ServerAuthPolicy:
         realm: The Basic realm advertised.
         allow_anonymous_identify: Let ``WSMANIDENTIFY: unauthenticated`` requests without
             credentials through (no :data:`AUTH_INFO`), as Windows does for Identify.
+        kerberos: Accept Kerberos with this keytab (the ``Kerberos`` scheme, and Kerberos
+            inside Negotiate); None: no Kerberos, as for a host outside any domain.
     """
 
     allow_unencrypted: bool = False
@@ -138,6 +145,7 @@ class ServerAuthPolicy:
     server_certificate: bytes | None = None
     realm: str = "WSMAN"
     allow_anonymous_identify: bool = True
+    kerberos: KerberosService | None = None
 
 
 def ntlm_middleware(
@@ -186,7 +194,7 @@ class _LoggedOn:
     """The outcome of a request's authentication step."""
 
     user: AuthUser
-    method: Literal["negotiate", "basic", "certificate"]
+    method: Literal["negotiate", "kerberos", "basic", "certificate"]
     final_token: str | None = None  # SPNEGO's last token, sent back with the response
 
 
@@ -244,7 +252,11 @@ class _Listener:
             table = self._resolve(request)
             if table is None:
                 raise web.HTTPNotFound
-            ctx = ServerSecurityContext(table, channel_bindings=self._bindings if tls else None)
+            ctx = ServerSecurityContext(
+                table,
+                channel_bindings=self._bindings if tls else None,
+                kerberos=self._policy.kerberos,
+            )
             self._contexts[transport] = ctx
         return ctx
 
@@ -256,11 +268,17 @@ class _Listener:
         policy = self._policy
         authorization = parse_authorization(request.headers.get(hdrs.AUTHORIZATION))
         if authorization is None:
-            # No header: the connection's NTLM logon, if it has one, still holds.
-            return _LoggedOn(ctx.user, "negotiate") if ctx.user is not None else self._refuse()
+            # No header: the connection's NTLM or Kerberos logon, if it has one, still holds.
+            if ctx.user is None:
+                return self._refuse()
+            return _LoggedOn(ctx.user, _connection_method(ctx))
         scheme, credentials = authorization
-        if scheme.lower() == "negotiate" and policy.allow_negotiate:
-            return await self._negotiate(request, ctx, credentials)
+        lowered = scheme.lower()
+        if (lowered == "negotiate" and policy.allow_negotiate) or (
+            lowered == "kerberos" and policy.kerberos is not None
+        ):
+            wire_scheme = "Kerberos" if lowered == "kerberos" else "Negotiate"
+            return await self._negotiate(request, ctx, credentials, wire_scheme)
         user: AuthUser | None = None
         if scheme.lower() == "basic" and policy.allow_basic:
             user = ctx.users.check_basic(credentials or "")
@@ -276,21 +294,25 @@ class _Listener:
         return self._refuse()
 
     async def _negotiate(
-        self, request: web.Request, ctx: ServerSecurityContext, credentials: str | None
+        self,
+        request: web.Request,
+        ctx: ServerSecurityContext,
+        credentials: str | None,
+        wire_scheme: str,
     ) -> _LoggedOn | web.Response:
-        complete, www = ctx.accept(credentials)
+        complete, www = ctx.accept(credentials, wire_scheme)
         if not complete or ctx.user is None:
             if www is None:
-                logger.info("NTLM logon failed from %s", request.remote)
+                logger.info("%s logon failed from %s", wire_scheme, request.remote)
             return self._refuse(www)
-        logger.debug("NTLM logon of %s from %s", ctx.principal, request.remote)
+        logger.debug("%s logon of %s from %s", ctx.mechanism, ctx.principal, request.remote)
         if not await request.read():
             # A handshake-only leg (what encrypting clients send): nothing to run.
             leg_done = web.Response(status=200)
             if www is not None:
                 leg_done.headers[hdrs.WWW_AUTHENTICATE] = www
             return leg_done
-        return _LoggedOn(ctx.user, "negotiate", www)
+        return _LoggedOn(ctx.user, _connection_method(ctx), www)
 
     async def _unseal(
         self, request: web.Request, ctx: ServerSecurityContext, logged_on: _LoggedOn, *, tls: bool
@@ -303,7 +325,7 @@ class _Listener:
                 logger.info("refused an unencrypted body over HTTP from %s", request.remote)
                 return self._refuse()
             return False
-        if logged_on.method != "negotiate" or not ctx.established:
+        if logged_on.method not in ("negotiate", "kerberos") or not ctx.established:
             return self._refuse()
         try:
             plaintext = ctx.unwrap(content_type, await request.read())
@@ -334,6 +356,8 @@ class _Listener:
         else:
             if self._policy.allow_negotiate:
                 headers.add(hdrs.WWW_AUTHENTICATE, "Negotiate")
+            if self._policy.kerberos is not None:
+                headers.add(hdrs.WWW_AUTHENTICATE, "Kerberos")
             if self._policy.allow_basic:
                 headers.add(hdrs.WWW_AUTHENTICATE, f'Basic realm="{self._policy.realm}"')
         return web.Response(status=401, headers=headers)
@@ -360,3 +384,7 @@ def _seal_response(ctx: ServerSecurityContext, response: web.StreamResponse) -> 
     if response.keep_alive is False:  # the handler asked to close the connection
         sealed.force_close()
     return sealed
+
+
+def _connection_method(ctx: ServerSecurityContext) -> Literal["negotiate", "kerberos"]:
+    return "kerberos" if ctx.mechanism == "kerberos" else "negotiate"
