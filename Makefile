@@ -8,7 +8,7 @@ OLDEST := .venv-oldest
 OLDEST_STAMP := $(OLDEST)/.installed
 CODE := $(wildcard src tests examples benchmarks fuzz)
 
-.PHONY: demo test check pytest-oldest kerberos-deps bench soak fuzz clean
+.PHONY: demo test check pytest-oldest system-deps bench soak fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ demo: $(STAMP)
 test: check pytest-oldest
 
 ## Format check, lint, type check and the test suite, in .venv only.
-check: $(STAMP) kerberos-deps
+check: $(STAMP) system-deps
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/mypy $(CODE)
@@ -41,10 +41,11 @@ check: $(STAMP) kerberos-deps
 pytest-oldest: $(OLDEST_STAMP)
 	$(OLDEST)/bin/pytest -q
 
-## The MIT KDC programs (apt-get, as root) and python-gssapi for the Kerberos tests; quick when
-## present; where they cannot be installed the Kerberos tests skip and say why.
-kerberos-deps: $(STAMP)
-	bash scripts/kerberos-deps.sh $(BIN)/python
+## System programs some tests drive (the MIT KDC and python-gssapi for Kerberos, libvirt's
+## virt-xml-validate), via apt-get as root; quick when present; where they cannot be installed
+## those tests skip and say why.
+system-deps: $(STAMP)
+	bash scripts/system-deps.sh $(BIN)/python
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
