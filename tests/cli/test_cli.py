@@ -474,8 +474,6 @@ def test_libvirt_uri_fills_in_the_default_port() -> None:
 
 async def test_list_autostart_filters(sim: SimulatorServer) -> None:
     host = sim.hosts[0]
-    if host.os.v1:
-        pytest.skip("the 2008 R2 simulator does not keep a changed AutomaticStartupAction yet")
     vms = list(host.vms.values())
     auto = vms[0]
     assert (await cli(sim, "autostart", auto.name))[0] == 0
