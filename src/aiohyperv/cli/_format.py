@@ -14,11 +14,22 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["format_kv", "format_table", "scaled_kib"]
+__all__ = ["format_kv", "format_table", "safe_line", "scaled_kib"]
 
 
 def _safe(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def safe_line(text: str) -> str:
+    """Host-supplied text made fit for one terminal line.
+
+    Line breaks of any kind (``\\n``, ``\\r``, NEL, U+2028...) become spaces, so a parser
+    message that spans lines still reads; every other character that is not printable (C0 and
+    C1 controls, bidirectional overrides and other format characters) becomes ``?``, as in a
+    table cell.  A host then cannot forge a line of output or drive the terminal.
+    """
+    return _safe(" ".join(text.splitlines()))
 
 
 def _width(text: str) -> int:

@@ -28,6 +28,7 @@ from aiohyperv._exceptions import HyperVError
 from aiohyperv.hyperv import connect
 
 from ._commands import Command, Context, add_commands
+from ._format import safe_line
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -193,6 +194,10 @@ async def _dispatch(
     if uri is None:
         err.write("error: no connection URI: use -c hyperv://user@host/ or AIOHYPERV_DEFAULT_URI\n")
         return 1
+    if args.readonly and command.mutating:
+        # Refused here, before any request: a read-only run must not even connect for it.
+        err.write(f"error: {command.name} changes the host; the connection is read-only (-r)\n")
+        return 1
     try:
         async with connect(
             uri,
@@ -202,10 +207,10 @@ async def _dispatch(
         ) as conn:
             return await command.handler(Context(conn=conn, args=args, out=out))
     except HyperVError as exc:
-        err.write(f"error: {exc}\n")
+        err.write(f"error: {safe_line(str(exc))}\n")
         return 1
     except OSError as exc:  # files named on the command line (screenshot, define...)
-        err.write(f"error: {exc}\n")
+        err.write(f"error: {safe_line(str(exc))}\n")
         return 1
 
 

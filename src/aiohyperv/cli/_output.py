@@ -15,6 +15,7 @@ import shutil
 import time
 from typing import TYPE_CHECKING, Protocol, TextIO
 
+from aiohyperv.cli._format import safe_line
 from aiohyperv.fleet._model import HostInventory, VMInventory, to_json_object, to_jsonable
 
 if TYPE_CHECKING:
@@ -228,6 +229,8 @@ def _duration(seconds: float) -> str:
 
 
 def _render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+    # Cells hold host-supplied text (names, fault messages): one line each, no controls.
+    rows = [[safe_line(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
