@@ -291,7 +291,7 @@ async def test_instances_keep_coming_but_memory_is_one_batch(hostile: HostileFac
 
     server = await hostile(never_ending(50))
     seen = 0
-    async with asyncio.timeout(GUARD), _session(server.uri) as session:
+    async with asyncio.timeout(GUARD), _session(server.uri, TIMEOUTS) as session:
         items = session.enumerate(OS_URI, max_elements=50)
         with pytest.raises(HyperVError, match="did not end after 40 pulls"):
             async with items:
