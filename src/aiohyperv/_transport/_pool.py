@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import ConfigError, InvalidOperation
+from .._exceptions import ConfigError, InvalidOperation, ProtocolError
 from .._lifecycle import AsyncClosing
 from .._log import logger
 from ._gate import Gate
@@ -104,6 +104,9 @@ class SessionPool(AsyncClosing):
         self._warned_no_verify: set[str] = set()
         self._closing = False
         self._closed = False
+        # Response bytes running enumerations have received (see Limits.max_bytes_per_host).
+        self._held: dict[HostKey, int] = {}
+        self._held_total = 0
 
     def __repr__(self) -> str:
         s = self.stats
@@ -239,6 +242,47 @@ class SessionPool(AsyncClosing):
             )
             self._hosts[key] = host
         return host
+
+    # -- memory held by running enumerations (synchronous bookkeeping) ------------------------
+
+    def hold_bytes(self, key: HostKey, size: int) -> None:
+        """Count ``size`` response bytes against the host's and the pool's budget.
+
+        Raises:
+            ProtocolError: The host would pass ``Limits.max_bytes_per_host`` or the pool
+                ``Limits.max_bytes_total``; nothing is counted then.
+        """
+        limits = self.limits
+        held = self._held.get(key, 0) + size
+        total = self._held_total + size
+        if held > limits.max_bytes_per_host:
+            raise ProtocolError(
+                f"enumerations of {key.label} passed {limits.max_bytes_per_host} bytes "
+                "(Limits.max_bytes_per_host); abandoned",
+                host=key.label,
+            )
+        if total > limits.max_bytes_total:
+            raise ProtocolError(
+                f"enumerations of all hosts passed {limits.max_bytes_total} bytes "
+                f"(Limits.max_bytes_total); the one of {key.label} is abandoned",
+                host=key.label,
+            )
+        self._held[key] = held
+        self._held_total = total
+
+    def release_bytes(self, key: HostKey, size: int) -> None:
+        """Give back bytes counted by :meth:`hold_bytes` (the enumeration ended)."""
+        held = self._held.get(key, 0) - size
+        if held > 0:
+            self._held[key] = held
+        else:
+            self._held.pop(key, None)
+        self._held_total = max(0, self._held_total - size)
+
+    @property
+    def held_bytes(self) -> int:
+        """Response bytes the running enumerations of every host have received."""
+        return self._held_total
 
     # -- host lifecycle (synchronous bookkeeping; I/O goes to tracked tasks) -------------------
 

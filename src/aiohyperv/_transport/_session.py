@@ -407,6 +407,11 @@ class WSManSession(AsyncClosing):
         when it stops early, the context is released once the iterator is dropped, by a task
         the pool owns.  At most one batch (``max_elements`` items) is held in memory.
 
+        A server cannot make it hold more: an answer with more items than asked for, more than
+        ``Limits.max_rows_per_query`` items in all, or answers that pass the host's
+        ``Limits.max_bytes_per_host`` (or the pool's ``max_bytes_total``) while the
+        enumeration runs end it with ``ProtocolError``.
+
         Args:
             resource_uri: The class (or ``*``) resource URI.
             filter: WQL, selector or association filter.
@@ -426,6 +431,7 @@ class WSManSession(AsyncClosing):
             max_pulls=max_pulls if max_pulls is not None else self._pool.limits.max_pulls,
             selectors=selectors,
             max_size=self._max_size,
+            max_rows=self._pool.limits.max_rows_per_query,
         )
         return Enumerator(self, enum)
 
@@ -452,6 +458,7 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
         self._started = False
         self._finished = False
         self._release_task: asyncio.Task[None] | None = None
+        self._held = 0  # response bytes counted against the pool's budgets
 
     def __repr__(self) -> str:
         return f"<Enumerator {self._session.label} {self._enum!r}>"
@@ -476,6 +483,7 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
                 return item
             if self._finished or (self._started and self._enum.done):
                 self._finished = True
+                self._release_held()
                 raise StopAsyncIteration
             # Drop the consumed batch before waiting for the next: memory stays at one batch.
             self._batch = []
@@ -541,8 +549,16 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
 
         return build
 
+    def _release_held(self) -> None:
+        held, self._held = self._held, 0
+        if held:
+            self._session._pool.release_bytes(self._session._key, held)
+
     def _receive(self, data: bytes) -> list[CimInstance | EPR]:
+        session = self._session
         try:
+            session._pool.hold_bytes(session._key, len(data))
+            self._held += len(data)
             return self._enum.receive(data)
         except HyperVError as exc:
             self._session._count_fault(exc)
@@ -560,6 +576,7 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
         self._finished = True
         self._batch = []
         self._index = 0
+        self._release_held()
         task = self._start_release()
         if task is not None:
             await asyncio.shield(task)
@@ -591,6 +608,7 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
         # A bare `async for` that stopped early leaves the context open; release it as
         # Python releases an abandoned async generator: in a task on the running loop.
         try:
+            self._release_held()
             if self._release_task is None and self.context_open:
                 asyncio.get_running_loop()
                 self._start_release()
