@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ParamSpec, Self, TypeVar
 
@@ -21,6 +21,7 @@ from .._exceptions import (
     OperationTimedOut,
     ProtocolError,
     TransportError,
+    TransportTimeout,
 )
 from .._lifecycle import AsyncClosing
 from .._log import logger
@@ -368,21 +369,46 @@ class WSManSession(AsyncClosing):
         *,
         selectors: Selectors | None = None,
         params: Mapping[str, InvokeValue] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109  # a deadline for the whole call
     ) -> MethodResult:
         """Invoke a WMI method (never retried: the host may already have acted).
+
+        Args:
+            timeout: Seconds the whole call may take (None: only the pool's ``Timeouts``).
+                Past it :class:`TransportTimeout` is raised; the host may still have acted.
 
         Returns:
             ``ReturnValue`` and out parameters; a ``Job`` EPR when the method started a job.
             Interpreting the return value is the caller's business.
         """
-        resp = await self._call(
-            lambda _: build_invoke(
-                resource_uri, method, options=self.options, selectors=selectors, params=params
+        resp = await self._within(
+            timeout,
+            method,
+            self._call(
+                lambda _: build_invoke(
+                    resource_uri, method, options=self.options, selectors=selectors, params=params
+                ),
+                idempotent=False,
+                what=method,
             ),
-            idempotent=False,
-            what=method,
         )
         return self._with_host(parse_invoke, resp, method)
+
+    async def _within(self, seconds: float | None, what: str, aw: Awaitable[_T]) -> _T:
+        """Await ``aw`` within ``seconds``; past it, raise :class:`TransportTimeout`."""
+        if seconds is None:
+            return await aw
+        deadline = asyncio.timeout(seconds)
+        try:
+            async with deadline:
+                return await aw
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # an inner timeout (the pool's), with its own message
+            raise TransportTimeout(
+                f"{what} on {self.label} did not finish within its {seconds:g} s deadline",
+                host=self.label,
+            ) from None
 
     def enumerate(
         self,
@@ -393,6 +419,7 @@ class WSManSession(AsyncClosing):
         max_elements: int | None = None,
         selectors: Selectors | None = None,
         max_pulls: int | None = None,
+        timeout: float | None = None,  # a deadline for the whole enumeration
     ) -> Enumerator:
         """Stream a WS-Enumeration: Enumerate (optimized), then Pull until EndOfSequence.
 
@@ -421,6 +448,11 @@ class WSManSession(AsyncClosing):
             max_pulls: Give up (``ProtocolError``) after this many Pulls; defaults to the
                 pool's ``Limits.max_pulls``, so a server that never says EndOfSequence cannot
                 keep a consumer pulling forever.
+            timeout: Seconds the whole enumeration may take from its first request, the
+                consumer's own time included (None: no overall deadline).  A server answering
+                every Pull with ``w:TimedOut`` after its OperationTimeout is otherwise asked
+                again ``RetryPolicy.pull_timeouts`` times.  Past it the context is released
+                and :class:`TransportTimeout` is raised.
         """
         enum = Enumeration(
             resource_uri,
@@ -433,7 +465,7 @@ class WSManSession(AsyncClosing):
             max_size=self._max_size,
             max_rows=self._pool.limits.max_rows_per_query,
         )
-        return Enumerator(self, enum)
+        return Enumerator(self, enum, timeout=timeout)
 
     def _with_host(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
@@ -450,9 +482,19 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
         buffered: Items received and not yet handed out (at most one batch).
     """
 
-    def __init__(self, session: WSManSession, enum: Enumeration) -> None:
+    def __init__(
+        self,
+        session: WSManSession,
+        enum: Enumeration,
+        *,
+        timeout: float | None = None,  # see WSManSession.enumerate
+    ) -> None:
+        if timeout is not None and not timeout > 0:
+            raise ConfigError(f"timeout must be positive, not {timeout!r}", host=session.label)
         self._session = session
         self._enum = enum
+        self._timeout = timeout
+        self._deadline: float | None = None
         self._batch: list[CimInstance | EPR] = []
         self._index = 0
         self._started = False
@@ -489,11 +531,30 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
             self._batch = []
             self._index = 0
             try:
-                self._batch = await self._fetch()
+                self._batch = await self._fetch_in_time()
             except BaseException:
                 self._finished = True
                 await self.aclose()
                 raise
+
+    async def _fetch_in_time(self) -> list[CimInstance | EPR]:
+        if self._timeout is None:
+            return await self._fetch()
+        if self._deadline is None:
+            self._deadline = asyncio.get_running_loop().time() + self._timeout
+        deadline = asyncio.timeout_at(self._deadline)
+        try:
+            async with deadline:
+                return await self._fetch()
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # an inner timeout (the pool's), with its own message
+            label = self._session.label
+            raise TransportTimeout(
+                f"enumeration of {self._enum.resource_uri.rpartition('/')[2]} on {label} did "
+                f"not finish within its {self._timeout:g} s deadline",
+                host=label,
+            ) from None
 
     async def _fetch(self) -> list[CimInstance | EPR]:
         session = self._session

@@ -39,7 +39,10 @@ __all__ = ["build_parser", "main", "run"]
 
 PROG = "aiohyperv"
 URI_ENV = ("AIOHYPERV_DEFAULT_URI", "LIBVIRT_DEFAULT_URI")
-_VALUE_OPTIONS = ("-c", "--connect", "--job-timeout")
+_VALUE_OPTIONS = ("-c", "--connect", "--job-timeout", "--timeout")
+#: Seconds a command may take in all (``--timeout``): a host answering every Pull with
+#: ``w:TimedOut`` after Windows' 20 s OperationTimeout would otherwise hold one for 10 minutes.
+DEFAULT_DEADLINE = 300.0
 
 
 def _common() -> argparse.ArgumentParser:
@@ -96,10 +99,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--job-timeout", type=float, default=300.0, help="seconds to wait for Hyper-V jobs"
     )
+    parser.add_argument(
+        "--timeout",
+        dest="deadline",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        default=None,
+        help=f"give up on the command after this long (default: {DEFAULT_DEADLINE:g}; "
+        "inventory: none, each host has its own deadline)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_commands(subparsers, [common])
     _add_delegates(subparsers)
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
 
 
 @contextlib.contextmanager
@@ -168,7 +190,20 @@ async def run(
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     with _cli_logging(err, debug=bool(getattr(args, "debug", False))):
-        return await _dispatch(parser, args, out, err, auth)
+        explicit: float | None = getattr(args, "deadline", None)
+        seconds = explicit
+        if seconds is None and getattr(args, "_delegate", None) is None:
+            seconds = DEFAULT_DEADLINE  # a fleet run is bounded by its per-host deadline
+        deadline = asyncio.timeout(seconds)
+        try:
+            async with deadline:
+                return await _dispatch(parser, args, out, err, auth)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            what = getattr(args, "command", None) or "the command"
+            err.write(f"error: {what} did not finish within {seconds:g} s (--timeout)\n")
+            return 1
 
 
 async def _dispatch(
