@@ -597,6 +597,13 @@ class Fleet(AsyncClosing):
                 counts, emit, await self._run_one(op, FleetHost(self, index, uri, text))
             )
 
+    def _done_with(self, host: FleetHost) -> list[asyncio.Task[None]]:
+        """Close the host's connections: its operation ended, and a fleet of thousands of
+        hosts would otherwise keep a socket open for every host it has finished."""
+        if self._pool is None or self._pool.closed:
+            return []
+        return self._pool.forget_host(host.uri)
+
     async def _run_one(self, op: HostOperation[T], host: FleetHost) -> HostResult[T]:
         label = host.label
         t0 = time.perf_counter()
@@ -609,6 +616,7 @@ class Fleet(AsyncClosing):
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
+                _ = self._done_with(host)  # closed by the pool's tasks (aclose waits for them)
                 raise  # the whole run is being cancelled
             # A stray CancelledError from inside the operation is that host's failure only.
             error = HyperVError("operation was cancelled", host=label)
@@ -622,6 +630,9 @@ class Fleet(AsyncClosing):
                 error = exc
         except Exception as exc:
             error = exc
+        closes = self._done_with(host)
+        if closes:
+            await asyncio.shield(asyncio.gather(*closes, return_exceptions=True))
         if isinstance(error, HyperVError):
             error.with_host(label)
         elapsed = time.perf_counter() - t0
