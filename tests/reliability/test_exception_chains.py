@@ -19,14 +19,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from aiohyperv._config import ConnectionURI, parse_uri
-from aiohyperv._credentials import Credentials
-from aiohyperv._exceptions import HyperVError
+from aiohyperv._credentials import AuthConfFile, Credentials, resolve_credentials
+from aiohyperv._exceptions import CredentialsError, HyperVError
 from aiohyperv._transport import WSManSession
 from aiohyperv.hyperv import connect
 
 from ._corpus import OS_URI, RawReply, Reply, raw_then_close, soap_fault
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .conftest import HostileFactory
 
 USER = "admin"
@@ -140,3 +142,13 @@ async def test_no_secret_reachable_from_the_error(
     leaked = [s for s in SECRETS for text in texts if s in text]
     if leaked:  # (not an assert: its message would print the secrets)
         pytest.fail(f"{kind}/{op}: the {type(error).__name__} chain holds the credentials")
+
+
+async def test_unreadable_auth_conf_keeps_its_lines_out_of_the_error(tmp_path: Path) -> None:
+    # configparser's errors quote the offending line: here, the password.
+    path = tmp_path / "auth.conf"
+    path.write_text(f"password={PASSWORD}\n[credentials-x]\nusername=admin\n", encoding="utf-8")
+    with pytest.raises(CredentialsError) as info:
+        await resolve_credentials(parse_uri("hyperv://hv01/"), AuthConfFile(path))
+    if any(PASSWORD in text for text in reachable_texts(info.value)):
+        pytest.fail("the CredentialsError chain holds a line of the auth file")
