@@ -16,8 +16,9 @@ import pytest
 
 from aiohyperv._credentials import Credentials
 from aiohyperv._exceptions import ProtocolError
-from aiohyperv._transport import Limits, RetryPolicy, WSManSession
+from aiohyperv._transport import Limits, RetryPolicy, SessionPool, WSManSession
 from aiohyperv.cim import CimInstance
+from aiohyperv.fleet import Fleet
 from aiohyperv.simulator._codec import (
     build_enumerate_response,
     build_pull_response,
@@ -29,6 +30,7 @@ from ._corpus import CS_URI, Reply
 
 if TYPE_CHECKING:
     from aiohyperv._config import ConnectionURI
+    from aiohyperv.fleet import FleetHost
     from aiohyperv.simulator._codec import Request
 
     from ._corpus import Responder
@@ -122,3 +124,48 @@ async def test_bytes_per_host_and_pool_are_bounded(hostile: HostileFactory, fiel
     assert field in str(error)
     # Python holds parsed items in about twice their wire size.
     assert peak < 40 * MiB, peak
+
+
+def once(batch: list[CimInstance]) -> Responder:
+    """Every Enumerate answers ``batch`` and ends the sequence."""
+
+    def respond(req: Request | None) -> Reply:
+        relates = None if req is None else req.message_id
+        done = build_enumerate_response(
+            batch, context=None, end_of_sequence=True, relates_to=relates
+        )
+        return Reply(done)
+
+    return respond
+
+
+async def _five_queries(session: WSManSession) -> int:
+    kept: list[object] = []
+    for _ in range(5):
+        async with session.enumerate(CS_URI) as items:
+            kept += [item async for item in items]
+    return len(kept)
+
+
+async def test_a_fleet_host_counts_its_rows_until_its_operation_ends(
+    hostile: HostileFactory,
+) -> None:
+    """A fleet operation keeps every row of its queries: together they count for the host."""
+    server = await hostile(once([_realistic(n) for n in range(100)]))  # ~155 KB an answer
+    limits = Limits(max_bytes_per_host=400_000)  # two answers fit, not three
+
+    async def op(host: FleetHost) -> int:
+        return await _five_queries(await host.session())
+
+    async with SessionPool(limits=limits) as pool:
+        result = await Fleet([server.uri], auth=CREDS, pool=pool).run(op)
+        error = result.results[0].error
+        assert isinstance(error, ProtocolError), error
+        assert "max_bytes_per_host" in str(error)
+        assert pool.held_bytes == 0  # given back when the host's operation ended
+
+        # A session of its own counts each query only while it runs: a long-lived connection
+        # is not worn down by its own history.
+        async with WSManSession(server.uri, CREDS, pool=pool) as session:
+            assert await _five_queries(session) == 500
+        assert pool.held_bytes == 0

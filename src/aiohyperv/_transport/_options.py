@@ -86,11 +86,12 @@ class Limits:
             ``ProtocolError`` (and its context released).  The largest Hyper-V class a real
             host enumerates is its resource settings: about 20 rows per VM, so 20,000 on a
             1,000-VM host; the default leaves five times that.
-        max_bytes_per_host: Response bytes the enumerations running on one host at once may
-            have received, in all (each counts until it ends; what the caller keeps afterwards
-            is the caller's).  Parsed items take about twice their size on the wire in Python
-            objects.  A 1,000-VM host answers its largest query in about 30 MB; the default
-            (256 MiB) is eight times that.
+        max_bytes_per_host: Response bytes the enumerations of one host may have received,
+            in all.  An enumeration counts while it runs; in a fleet, every enumeration of a
+            host counts until the host's operation ends (it may keep every row; see
+            ``WSManSession.retain_enumerations``).  Parsed items take about twice their size
+            on the wire in Python objects.  A 1,000-VM host answers its largest query in about
+            30 MB; the default (256 MiB) is eight times that.
         max_bytes_total: The same, summed over every host of the pool: what a fleet's running
             enumerations may hold at once.  Past it, the enumeration whose answer crossed the
             line fails with ``ProtocolError``; the others go on.

@@ -156,6 +156,12 @@ class WSManSession(AsyncClosing):
         self.label = uri.host_label
         self.max_elements = max_elements
         self.stats = SessionStats()
+        #: Keep counting what finished enumerations received against the host's byte budget
+        #: (``Limits.max_bytes_per_host``) until :meth:`release_retained` or :meth:`aclose`,
+        #: for a caller that keeps every row of several enumerations (a fleet's per-host
+        #: operation).  Off: an enumeration counts only while it runs.
+        self.retain_enumerations = False
+        self._retained = 0
         self._closed = False
         # Negotiate is what a stock Windows host accepts (Basic is off there by default).
         auth = uri.auth if uri.auth is not None else ("negotiate" if credentials else None)
@@ -223,8 +229,15 @@ class WSManSession(AsyncClosing):
     async def aclose(self) -> None:
         """Stop using the session; closes the pool only if the session created it."""
         self._closed = True
+        self.release_retained()
         if self._owns_pool:
             await self._pool.aclose()
+
+    def release_retained(self) -> None:
+        """Give back the bytes kept counted by :attr:`retain_enumerations`."""
+        retained, self._retained = self._retained, 0
+        if retained:
+            self._pool.release_bytes(self._key, retained)
 
     @property
     def pool(self) -> SessionPool:
@@ -612,8 +625,13 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
 
     def _release_held(self) -> None:
         held, self._held = self._held, 0
-        if held:
-            self._session._pool.release_bytes(self._session._key, held)
+        if not held:
+            return
+        session = self._session
+        if session.retain_enumerations and not session.closed:
+            session._retained += held  # the caller keeps the rows: so does the count
+        else:
+            session._pool.release_bytes(session._key, held)
 
     def _receive(self, data: bytes) -> list[CimInstance | EPR]:
         session = self._session

@@ -234,6 +234,9 @@ class FleetHost:
         """A WS-Management session for this host from the fleet's pool; requests are counted."""
         credentials = await self.credentials()
         session = self.pool.session(self.uri, credentials)
+        # The operation may keep every row of every query until it returns: what the host's
+        # enumerations received counts against Limits.max_bytes_per_host until then.
+        session.retain_enumerations = True
         self.track(session)
         return session
 
@@ -600,6 +603,8 @@ class Fleet(AsyncClosing):
     def _done_with(self, host: FleetHost) -> list[asyncio.Task[None]]:
         """Close the host's connections: its operation ended, and a fleet of thousands of
         hosts would otherwise keep a socket open for every host it has finished."""
+        for session in host._sessions:
+            session.release_retained()
         if self._pool is None or self._pool.closed:
             return []
         return self._pool.forget_host(host.uri)
