@@ -1,13 +1,13 @@
 """The one place where aiohttp and OS exceptions become aiohyperv exceptions.
 
 Like httpcore's ``map_exceptions``, every HTTP exchange runs inside :func:`map_exceptions`, so no
-``aiohttp`` exception ever reaches a caller and every error leaves with ``.host`` set.  The
-original exception stays available as ``__cause__`` for debugging; aiohttp never puts request
-headers (and so never the Authorization header) into its messages, but its exceptions keep the
-request (``ClientResponseError.request_info`` holds every header sent, ``Authorization``
-included).  So the original is never chained: the translated error has neither ``__cause__``
-nor ``__context__``, and what a retry needs to know about it (was an open connection dropped,
-and after part of the answer?) is kept on the error itself (``ConnectError.dropped``,
+``aiohttp`` exception ever reaches a caller and every error leaves with ``.host`` set.  aiohttp
+never puts request headers (and so never the Authorization header) into its messages, and the
+translated message says what happened; but its exceptions keep the request
+(``ClientResponseError.request_info`` holds every header sent, ``Authorization`` included).  So
+the original is never chained: the translated error has neither ``__cause__`` nor
+``__context__``, and what a retry needs to know about it (was an open connection dropped, and
+after part of the answer?) is kept on the error itself (``ConnectError.dropped``,
 ``ConnectError.mid_response``).
 """
 
