@@ -4,8 +4,8 @@
 JSON line; it serves until its stdin closes.  It raises its own open-file limit to the hard
 limit: its N listening sockets are not what is tested.
 
-``client``: reads those URIs from stdin and inventories every host through a ``Fleet`` with
-concurrency 5, under whatever open-file limit it was started with; prints one JSON line with
+``client C``: reads those URIs from stdin and inventories every host through a ``Fleet`` with
+concurrency C, under whatever open-file limit it was started with; prints one JSON line with
 the hosts that succeeded, the first errors, and the most file descriptors it had open at once.
 """
 
@@ -32,7 +32,7 @@ async def serve(n_hosts: int) -> None:
         await asyncio.to_thread(sys.stdin.read)  # until the test closes our stdin
 
 
-async def client() -> None:
+async def client(concurrency: int) -> None:
     uris = [f"{uri}&auth=basic" for uri in json.loads(sys.stdin.readline())]
     peak = 0
 
@@ -44,7 +44,10 @@ async def client() -> None:
             peak = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
     fleet = Fleet(
-        uris, auth=Credentials(username="admin", password="secret"), concurrency=5, timeout=60
+        uris,
+        auth=Credentials(username="admin", password="secret"),
+        concurrency=concurrency,
+        timeout=60,
     )
     result = await fleet.run(inventory_op, on_event=count)
     report = {
@@ -60,4 +63,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "serve":
         asyncio.run(serve(int(sys.argv[2])))
     else:
-        asyncio.run(client())
+        asyncio.run(client(int(sys.argv[2])))

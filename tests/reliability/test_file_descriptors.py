@@ -30,7 +30,8 @@ def _limit_open_files() -> None:  # runs in the child, between fork and exec
     resource.setrlimit(resource.RLIMIT_NOFILE, (LIMIT, LIMIT))
 
 
-async def test_thousand_hosts_under_ulimit_256() -> None:
+@pytest.mark.parametrize("concurrency", [5, 64])
+async def test_thousand_hosts_under_ulimit_256(concurrency: int) -> None:
     module = "tests.reliability._fd_fleet"
     server = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -52,6 +53,7 @@ async def test_thousand_hosts_under_ulimit_256() -> None:
                 "-m",
                 module,
                 "client",
+                str(concurrency),
                 cwd=ROOT,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
