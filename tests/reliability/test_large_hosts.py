@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from aiohyperv._config import parse_uri
+from aiohyperv._transport import SessionPool
 from aiohyperv.fleet import Fleet, inventory_op
 from aiohyperv.simulator import HostSpec, SimulatedHost, make_app
 
@@ -29,9 +31,14 @@ __all__ = ["start_hosts"]  # the fixture, imported to be found here
 VMS = 600
 
 
-async def test_summary_of_600_vms_is_fetched_in_pieces(start_hosts: StartHosts) -> None:
+@pytest.mark.parametrize("pool", ["fleet", "default"])
+async def test_summary_of_600_vms_is_fetched_in_pieces(start_hosts: StartHosts, pool: str) -> None:
+    """The fleet's own pool (500 KiB answers, one connection) and a default ``SessionPool``
+    (150 KiB, four connections: the inventory's queries then run side by side)."""
     (sim,) = await start_hosts([HostSpec(name="big", vms=VMS, seed=3)])
-    result = await Fleet([sim.uri], auth=CREDENTIALS, timeout=120).run(inventory_op)
+    factory = SessionPool if pool == "default" else None
+    fleet = Fleet([sim.uri], auth=CREDENTIALS, timeout=120, pool_factory=factory)
+    result = await fleet.run(inventory_op)
     inventory = result.results[0].unwrap()
     assert len(inventory.vms) == VMS
     assert inventory.missing == ()
