@@ -18,12 +18,17 @@ import pytest
 from aiohyperv._credentials import Credentials
 from aiohyperv._exceptions import ConfigError, TransportTimeout
 from aiohyperv._transport import RetryPolicy, WSManSession
+from aiohyperv.cim import CimInstance
 from aiohyperv.cli import run
-from aiohyperv.wsman import Filter
+from aiohyperv.hyperv import connect
+from aiohyperv.simulator._codec import build_enumerate_response
+from aiohyperv.wsman import Action, Filter
 
-from ._corpus import CS_URI, TIMED_OUT, Reply, pull_answers
+from ._corpus import CS_URI, OS_URI, TIMED_OUT, Reply, pull_answers
 
 if TYPE_CHECKING:
+    from aiohyperv.simulator._codec import Request
+
     from .conftest import HostileFactory
 
 CREDS = Credentials(username="admin", password="pw")
@@ -84,3 +89,30 @@ async def test_cli_command_ends_at_its_deadline(hostile: HostileFactory) -> None
 async def test_cli_timeout_must_be_positive(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert await run(["--timeout", value, "version"]) == 2
     assert "seconds" in capsys.readouterr().err
+
+
+def _os_then_timed_out(req: Request | None) -> Reply:
+    """connect()'s OS query is answered; every other enumeration's Pulls time out forever."""
+    relates = None if req is None else req.message_id
+    action = "" if req is None else req.action
+    if action == Action.ENUMERATE and "cimv2" in (req.resource_uri or "" if req else ""):
+        os_row = CimInstance("Win32_OperatingSystem", OS_URI, {"Version": "10.0.17763"})
+        return Reply(
+            build_enumerate_response(
+                [os_row], context=None, end_of_sequence=True, relates_to=relates
+            )
+        )
+    answer = pull_answers(SLOW_TIMED_OUT)(req)
+    assert isinstance(answer, Reply)
+    return answer
+
+
+async def test_connection_calls_end_at_their_deadline(hostile: HostileFactory) -> None:
+    server = await hostile(_os_then_timed_out)
+    async with asyncio.timeout(GUARD):
+        with pytest.raises(ConfigError):
+            _ = connect(server.uri, auth=CREDS, call_timeout=0)
+        async with connect(server.uri, auth=CREDS, call_timeout=1.0) as conn:
+            with pytest.raises(TransportTimeout) as info:
+                await conn.list_domains()
+    assert "1 s deadline" in str(info.value)
