@@ -135,13 +135,18 @@ class AuthConfFile:
         path = self.path or default_auth_conf_path()
         parser = configparser.RawConfigParser(strict=False)
         parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+        unreadable: str | None = None
         try:
             with path.open(encoding="utf-8") as handle:
                 parser.read_file(handle)
         except FileNotFoundError:
             return None
         except (OSError, configparser.Error, UnicodeDecodeError) as exc:
-            raise CredentialsError(f"cannot read auth file {path}: {type(exc).__name__}") from None
+            unreadable = type(exc).__name__
+        if unreadable is not None:
+            # Raised outside the handler: configparser's errors quote the offending line (a
+            # password, perhaps), and would stay reachable as the error's __context__.
+            raise CredentialsError(f"cannot read auth file {path}: {unreadable}")
         for group in (f"auth-hyperv-{request.hostname}", "auth-hyperv-default"):
             if parser.has_section(group):
                 name = parser.get(group, "credentials", fallback=None)

@@ -155,7 +155,15 @@ class TransportError(HyperVError):
 
 
 class ConnectError(TransportError, OSError):
-    """Raised when the TCP or TLS connection cannot be opened or was reset mid-request."""
+    """Raised when the TCP or TLS connection cannot be opened or was reset mid-request.
+
+    Attributes:
+        dropped: The peer closed or reset a connection that was open (a resend may work).
+        mid_response: Part of the response had already arrived when it was dropped.
+    """
+
+    dropped: bool = False
+    mid_response: bool = False
 
 
 class TransportTimeout(TransportError, TimeoutError):

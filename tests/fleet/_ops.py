@@ -103,3 +103,13 @@ async def unpicklable(host: FleetHost) -> object:
     else:
         await _until_a_worker_ran()
     return lambda: host.label
+
+
+async def credential_env(host: FleetHost) -> tuple[int, list[str]]:
+    """The pid that ran the host and the credential variables its environment holds."""
+    if _in_worker():
+        _mark()
+    else:
+        await _until_a_worker_ran()
+    names = ("AIOHYPERV_PASSWORD", "OTHER_TOOL_PASSWORD", "SOME_PASSWD")
+    return os.getpid(), [name for name in names if name in os.environ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -12,6 +13,9 @@ from aiohttp.test_utils import TestServer
 from aiohyperv._config import ConnectionURI, parse_uri
 from aiohyperv._credentials import Credentials
 from aiohyperv.simulator import HostSpec, SimulatedHost, make_app
+
+if TYPE_CHECKING:
+    from .._arrivals import Arrivals
 
 CREDENTIALS = Credentials(username="admin", password="secret")
 
@@ -27,19 +31,25 @@ class SimHost:
         return self.uri.host_label
 
 
-StartHosts = Callable[[list[HostSpec]], Awaitable[list[SimHost]]]
+StartHosts = Callable[..., Awaitable[list[SimHost]]]
 
 
 @pytest.fixture
 async def start_hosts() -> AsyncIterator[StartHosts]:
-    """Start one simulator server per spec; all are closed at the end of the test."""
+    """Start one simulator server per spec; all are closed at the end of the test.
+
+    ``arrivals`` counts (and can hold) the requests of every host as they arrive.
+    """
     servers: list[TestServer] = []
 
-    async def start(specs: list[HostSpec]) -> list[SimHost]:
+    async def start(specs: list[HostSpec], *, arrivals: Arrivals | None = None) -> list[SimHost]:
         started = []
         for spec in specs:
             host = SimulatedHost.generate(spec)
-            server = TestServer(make_app(host), host="127.0.0.1")
+            app = make_app(host)
+            if arrivals is not None:
+                app.middlewares.append(arrivals.middleware)
+            server = TestServer(app, host="127.0.0.1", handler_cancellation=True)
             await server.start_server()
             servers.append(server)
             uri = parse_uri(f"hyperv://127.0.0.1:{server.port}/?transport=http")

@@ -17,11 +17,12 @@ from aiohyperv._exceptions import (
     WSManFault,
 )
 from aiohyperv._transport import SessionPool
-from aiohyperv.fleet import EventKind, Fleet, FleetEvent, FleetResult
+from aiohyperv.fleet import EventKind, Fleet, FleetResult
 from aiohyperv.fleet._inventory import collect_inventory, inventory_op
 from aiohyperv.hyperv import map_enabled_state
 from aiohyperv.simulator import HostSpec
 
+from .._arrivals import Arrivals
 from .conftest import CREDENTIALS, SimHost, StartHosts, dead_uri
 
 if TYPE_CHECKING:
@@ -185,22 +186,17 @@ async def test_fleet_with_dead_slow_unauthorized_and_faulting_hosts(
 
 
 async def test_cancelling_a_fleet_inventory_mid_flight(start_hosts: StartHosts) -> None:
-    sims = await start_hosts([HostSpec(name=f"slow{i}", vms=2, seed=i) for i in range(4)])
-    for sim in sims:
-        sim.host.faults.latency = 30.0  # every request is in flight when we cancel
-    started = asyncio.Event()
+    arrivals = Arrivals()
+    arrivals.gate.clear()  # every request is held at its server: in flight when we cancel
+    specs = [HostSpec(name=f"slow{i}", vms=2, seed=i) for i in range(4)]
+    sims = await start_hosts(specs, arrivals=arrivals)
     seen: list[str] = []
-
-    def on_event(event: FleetEvent[HostInventory]) -> None:
-        seen.append(event.kind)
-        if event.progress.started == len(sims):
-            started.set()
 
     before = asyncio.all_tasks()
     fleet = Fleet([s.uri for s in sims], auth=CREDENTIALS, timeout=None)
-    task = asyncio.create_task(fleet.run(inventory_op, on_event=on_event))
-    await started.wait()
-    await asyncio.sleep(0.05)  # let the requests reach the servers
+    task = asyncio.create_task(fleet.run(inventory_op, on_event=lambda e: seen.append(e.kind)))
+    async with asyncio.timeout(30):
+        await arrivals.reached(len(sims))  # a request of every host is at its server
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -255,3 +255,19 @@ async def test_what_cannot_cross_a_process_boundary_is_refused_early() -> None:
     with pytest.raises(ConfigError, match="cannot be sent to a worker process"):
         await Fleet(uris, processes=2).run(local)
     assert _worker_pids() == set()
+
+
+async def test_workers_do_not_inherit_credential_variables(
+    marks: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIOHYPERV_PASSWORD", "parent-only-secret")
+    monkeypatch.setenv("OTHER_TOOL_PASSWORD", "parent-only-secret")
+    monkeypatch.setenv("SOME_PASSWD", "parent-only-secret")
+    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(12)]
+    result = await Fleet(uris, concurrency=2, processes=2).run(_ops.credential_env)
+    values = [r.unwrap() for r in result]
+    in_workers = [names for pid, names in values if pid != os.getpid()]
+    assert in_workers, "no worker ran a host"
+    assert all(names == [] for names in in_workers), in_workers
+    # This process keeps them: only the children's environment is trimmed.
+    assert os.environ["AIOHYPERV_PASSWORD"] == "parent-only-secret"

@@ -14,6 +14,7 @@ from aiohyperv.hyperv import DomainState, connect
 from aiohyperv.hyperv._connection import _namespace_for_version, _probe_namespace
 from aiohyperv.testing import HostSpec, run_simulator
 
+from .._arrivals import Arrivals, counted_simulator
 from .conftest import AUTH
 
 
@@ -41,31 +42,38 @@ async def test_probe_namespace(os_name: str, namespace: str) -> None:
 
 
 async def test_cancelled_xml_desc_leaves_connection_usable() -> None:
-    async with run_simulator(HostSpec(name="hv01", vms=3)) as sim:
-        async with connect(sim.uris[0], auth=AUTH) as conn:
+    arrivals = Arrivals()
+    async with counted_simulator(HostSpec(name="hv01", vms=3), arrivals) as (_host, uri):
+        async with connect(uri, auth=AUTH) as conn:
             dom = (await conn.list_domains())[0]
-            sim.hosts[0].faults.latency = 0.5
+            arrivals.gate.clear()  # requests are held at the server until it is set
+            before = arrivals.count
             task = asyncio.create_task(dom.xml_desc())
-            await asyncio.sleep(0.05)
+            async with asyncio.timeout(30):
+                await arrivals.reached(before + 1)  # a request of it is at the server
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            sim.hosts[0].faults.latency = 0.0
+            arrivals.gate.set()
             assert "<domain" in await dom.xml_desc()
             assert len(await conn.list_domains()) == 3
 
 
 async def test_cancel_during_switch_lookup_closes_cleanly() -> None:
-    async with run_simulator(HostSpec(name="hv01", vms=2)) as sim:
-        conn = await connect(sim.uris[0], auth=AUTH)
-        sim.hosts[0].faults.latency = 0.5
+    arrivals = Arrivals()
+    async with counted_simulator(HostSpec(name="hv01", vms=2), arrivals) as (_host, uri):
+        conn = await connect(uri, auth=AUTH)
+        arrivals.gate.clear()
+        before = arrivals.count
         task = asyncio.create_task(conn.switch_names())
-        await asyncio.sleep(0.05)
+        async with asyncio.timeout(30):
+            await arrivals.reached(before + 1)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         await conn.aclose()  # cancels the shared lookup still running
         assert conn.closed
+        arrivals.gate.set()
 
 
 async def test_closed_connection_refuses_work() -> None:

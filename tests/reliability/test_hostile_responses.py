@@ -57,22 +57,22 @@ GUARD = 30.0
 HUGE_TIMEOUTS = Timeouts(connect=5.0, read=10.0, total=20.0, operation=0.3)
 
 
-def _session(uri: ConnectionURI) -> WSManSession:
-    return WSManSession(uri, CREDS, limits=LIMITS, timeouts=TIMEOUTS, retry=RETRY)
+def _session(uri: ConnectionURI, timeouts: Timeouts) -> WSManSession:
+    return WSManSession(uri, CREDS, limits=LIMITS, timeouts=timeouts, retry=RETRY)
 
 
-async def op_identify(uri: ConnectionURI) -> object:
-    async with _session(uri) as session:
+async def op_identify(uri: ConnectionURI, timeouts: Timeouts = TIMEOUTS) -> object:
+    async with _session(uri, timeouts) as session:
         return await session.identify()
 
 
-async def op_get(uri: ConnectionURI) -> object:
-    async with _session(uri) as session:
+async def op_get(uri: ConnectionURI, timeouts: Timeouts = TIMEOUTS) -> object:
+    async with _session(uri, timeouts) as session:
         return await session.get(CS_URI, {"Name": "x"})
 
 
-async def op_enumerate(uri: ConnectionURI) -> object:
-    async with _session(uri) as session:
+async def op_enumerate(uri: ConnectionURI, timeouts: Timeouts = TIMEOUTS) -> object:
+    async with _session(uri, timeouts) as session:
         rows = []
         async with session.enumerate(
             OS_URI, filter=Filter.wql("SELECT * FROM Win32_OperatingSystem")
@@ -82,19 +82,19 @@ async def op_enumerate(uri: ConnectionURI) -> object:
         return rows
 
 
-async def op_invoke(uri: ConnectionURI) -> object:
-    async with _session(uri) as session:
+async def op_invoke(uri: ConnectionURI, timeouts: Timeouts = TIMEOUTS) -> object:
+    async with _session(uri, timeouts) as session:
         return await session.invoke(
             CS_URI, "RequestStateChange", selectors={"Name": "x"}, params={"RequestedState": 2}
         )
 
 
-async def op_connect(uri: ConnectionURI) -> object:
-    async with connect(uri, auth=CREDS, timeouts=TIMEOUTS, limits=LIMITS) as conn:
+async def op_connect(uri: ConnectionURI, timeouts: Timeouts = TIMEOUTS) -> object:
+    async with connect(uri, auth=CREDS, timeouts=timeouts, limits=LIMITS) as conn:
         return await conn.list_domains()
 
 
-OPS: dict[str, Callable[[ConnectionURI], Awaitable[object]]] = {
+OPS: dict[str, Callable[[ConnectionURI, Timeouts], Awaitable[object]]] = {
     "identify": op_identify,
     "get": op_get,
     "enumerate": op_enumerate,
@@ -129,13 +129,18 @@ def _texts(exc: BaseException) -> list[str]:
 
 
 async def run_case(
-    hostile: HostileFactory, case: Case, op: str, caplog: pytest.LogCaptureFixture
+    hostile: HostileFactory,
+    case: Case,
+    op: str,
+    caplog: pytest.LogCaptureFixture,
+    *,
+    timeouts: Timeouts = TIMEOUTS,
 ) -> HyperVError:
     server = await start(hostile, case)
     with caplog.at_level(logging.DEBUG, logger="aiohyperv"):
         async with asyncio.timeout(GUARD):
             with pytest.raises(HyperVError) as info:
-                await OPS[op](server.uri)
+                await OPS[op](server.uri, timeouts)
     err = info.value
     assert isinstance(err, case.error), f"{case.id}/{op}: {type(err).__name__}: {err}"
     assert case.words.lower() in str(err).lower(), f"{case.id}/{op}: {err}"
@@ -194,7 +199,8 @@ async def test_huge_bodies_are_abandoned_early(
 async def test_huge_bodies_through_connect(
     hostile: HostileFactory, case: Case, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await run_case(hostile, case, "connect", caplog)
+    # The size limit must end these, never a timeout: the file's generous timeouts apply.
+    await run_case(hostile, case, "connect", caplog, timeouts=HUGE_TIMEOUTS)
 
 
 async def test_corpus_covers_the_issue() -> None:
@@ -285,7 +291,7 @@ async def test_instances_keep_coming_but_memory_is_one_batch(hostile: HostileFac
 
     server = await hostile(never_ending(50))
     seen = 0
-    async with asyncio.timeout(GUARD), _session(server.uri) as session:
+    async with asyncio.timeout(GUARD), _session(server.uri, TIMEOUTS) as session:
         items = session.enumerate(OS_URI, max_elements=50)
         with pytest.raises(HyperVError, match="did not end after 40 pulls"):
             async with items:

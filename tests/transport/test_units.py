@@ -116,7 +116,8 @@ def test_map_exceptions(
     assert type(err) is cls
     assert err.host == HOST
     assert text in str(err)
-    assert err.__cause__ is exc
+    # The original is not chained: aiohttp's errors keep the request, Authorization included.
+    assert err.__cause__ is None and err.__context__ is None
     assert is_retryable(err) is retryable
     assert not isinstance(err, aiohttp.ClientError)
 

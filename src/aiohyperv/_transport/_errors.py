@@ -1,9 +1,14 @@
 """The one place where aiohttp and OS exceptions become aiohyperv exceptions.
 
 Like httpcore's ``map_exceptions``, every HTTP exchange runs inside :func:`map_exceptions`, so no
-``aiohttp`` exception ever reaches a caller and every error leaves with ``.host`` set.  The
-original exception stays available as ``__cause__`` for debugging; aiohttp never puts request
-headers (and so never the Authorization header) into its messages.
+``aiohttp`` exception ever reaches a caller and every error leaves with ``.host`` set.  aiohttp
+never puts request headers (and so never the Authorization header) into its messages, and the
+translated message says what happened; but its exceptions keep the request
+(``ClientResponseError.request_info`` holds every header sent, ``Authorization`` included).  So
+the original is never chained: the translated error has neither ``__cause__`` nor
+``__context__``, and what a retry needs to know about it (was an open connection dropped, and
+after part of the answer?) is kept on the error itself (``ConnectError.dropped``,
+``ConnectError.mid_response``).
 """
 
 from __future__ import annotations
@@ -61,13 +66,23 @@ def _translate(exc: Exception, host: str, timeouts: Timeouts | None) -> HyperVEr
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return ConnectError(f"cannot resolve {host}: {_os_reason(exc.os_error)}", host=host)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return ConnectError(f"cannot connect to {host}: {_os_reason(exc.os_error)}", host=host)
+        return _dropped(
+            ConnectError(f"cannot connect to {host}: {_os_reason(exc.os_error)}", host=host),
+            exc.os_error.errno in _RESET_ERRNOS,
+        )
     if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return ConnectError(f"{host} closed the connection before answering", host=host)
+        return _dropped(ConnectError(f"{host} closed the connection before answering", host=host))
     if isinstance(exc, aiohttp.ClientPayloadError):
-        return ConnectError(f"response from {host} was cut short: {exc}", host=host)
+        error = _dropped(ConnectError(f"response from {host} was cut short: {exc}", host=host))
+        error.mid_response = True
+        return error
     if isinstance(exc, aiohttp.ClientOSError):
-        return ConnectError(f"connection to {host} failed: {_os_reason(exc)}", host=host)
+        return _dropped(
+            ConnectError(f"connection to {host} failed: {_os_reason(exc)}", host=host),
+            exc.errno in _RESET_ERRNOS,
+        )
+    if isinstance(exc, aiohttp.ClientConnectionResetError):
+        return _dropped(ConnectError(f"connection to {host} was reset: {exc}", host=host))
     if isinstance(exc, aiohttp.ClientConnectionError):
         return ConnectError(f"connection to {host} failed: {exc}", host=host)
     if isinstance(exc, aiohttp.ClientResponseError):
@@ -79,8 +94,16 @@ def _translate(exc: Exception, host: str, timeouts: Timeouts | None) -> HyperVEr
         # asyncio.timeout around the whole exchange (queueing included).
         return TransportTimeout(f"request to {host} did not complete{total}", host=host)
     if isinstance(exc, OSError):
-        return ConnectError(f"connection to {host} failed: {_os_reason(exc)}", host=host)
+        return _dropped(
+            ConnectError(f"connection to {host} failed: {_os_reason(exc)}", host=host),
+            isinstance(exc, ConnectionResetError) or exc.errno in _RESET_ERRNOS,
+        )
     return TransportError(f"request to {host} failed: {type(exc).__name__}: {exc}", host=host)
+
+
+def _dropped(error: ConnectError, dropped: bool = True) -> ConnectError:
+    error.dropped = dropped
+    return error
 
 
 @contextmanager
@@ -100,7 +123,16 @@ def map_exceptions(host: str, *, timeouts: Timeouts | None = None) -> Iterator[N
         exc.with_host(host)
         raise
     except Exception as exc:
-        raise _translate(exc, host, timeouts) from exc
+        error = _translate(exc, host, timeouts)
+    else:
+        return
+    # Raised here, outside the handler, and raised again with its context cleared: the
+    # original (and whatever request it holds) must not be reachable from the error.
+    try:
+        raise error from None
+    except HyperVError as translated:
+        translated.__context__ = None
+        raise
 
 
 def is_retryable(exc: BaseException, *, advances: bool = False) -> bool:
@@ -119,17 +151,6 @@ def is_retryable(exc: BaseException, *, advances: bool = False) -> bool:
     """
     if isinstance(exc, HTTPStatusError):
         return exc.status in _RETRYABLE_STATUSES
-    if not isinstance(exc, ConnectError):
+    if not isinstance(exc, ConnectError) or not exc.dropped:
         return False
-    cause = exc.__cause__
-    if advances and isinstance(cause, aiohttp.ClientPayloadError):
-        return False
-    if isinstance(cause, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        return True
-    if isinstance(cause, aiohttp.ClientSSLError | aiohttp.ClientConnectorDNSError):
-        return False
-    if isinstance(cause, ConnectionResetError | aiohttp.ClientConnectionResetError):
-        return True
-    if isinstance(cause, OSError):
-        return cause.errno in _RESET_ERRNOS
-    return False
+    return not (advances and exc.mid_response)

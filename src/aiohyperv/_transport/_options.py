@@ -82,6 +82,19 @@ class Limits:
             ``ProtocolError`` (and its context released): a guard against a server that never
             says EndOfSequence.  10,000 Pulls of even one item each is far beyond any Hyper-V
             class; ``WSManSession.enumerate(max_pulls=...)`` overrides it per call.
+        max_rows_per_query: Items one enumeration may return before it is abandoned with
+            ``ProtocolError`` (and its context released).  The largest Hyper-V class a real
+            host enumerates is its resource settings: about 20 rows per VM, so 20,000 on a
+            1,000-VM host; the default leaves five times that.
+        max_bytes_per_host: Response bytes the enumerations of one host may have received,
+            in all.  An enumeration counts while it runs; in a fleet, every enumeration of a
+            host counts until the host's operation ends (it may keep every row; see
+            ``WSManSession.retain_enumerations``).  Parsed items take about twice their size
+            on the wire in Python objects.  A 1,000-VM host answers its largest query in about
+            30 MB; the default (256 MiB) is eight times that.
+        max_bytes_total: The same, summed over every host of the pool: what a fleet's running
+            enumerations may hold at once.  Past it, the enumeration whose answer crossed the
+            line fails with ``ProtocolError``; the others go on.
     """
 
     per_host_connections: int = 4
@@ -93,6 +106,9 @@ class Limits:
     max_envelope_size: int = 153600
     response_slack: int = 65536
     max_pulls: int = 10_000
+    max_rows_per_query: int = 100_000
+    max_bytes_per_host: int = 256 * 1024 * 1024
+    max_bytes_total: int = 1024 * 1024 * 1024
 
     def __post_init__(self) -> None:
         for name in (
@@ -102,6 +118,9 @@ class Limits:
             "total_operations",
             "max_envelope_size",
             "max_pulls",
+            "max_rows_per_query",
+            "max_bytes_per_host",
+            "max_bytes_total",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

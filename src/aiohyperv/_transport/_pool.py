@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import ConfigError, InvalidOperation
+from .._exceptions import ConfigError, InvalidOperation, ProtocolError
 from .._lifecycle import AsyncClosing
 from .._log import logger
 from ._http import Counters, HostKey, HostStats, HostTransport
@@ -33,6 +33,35 @@ __all__ = ["PoolStats", "SessionPool"]
 
 # How long aclose() lets background work (Release requests, closes) finish before cancelling it.
 _DRAIN_TIMEOUT = 5.0
+#: File descriptors kept out of the pool's reach under RLIMIT_NOFILE, besides an eighth of the
+#: limit: the event loop, standard streams, log files, pipes to worker processes, DNS.
+_FD_RESERVE = 64
+
+
+def _connection_cap(wanted: int) -> int:
+    """``wanted``, or fewer when the process' open-file limit would not hold that many sockets.
+
+    A socket is a file descriptor; past ``RLIMIT_NOFILE`` every connect fails with EMFILE
+    (and so does every open() elsewhere in the process), which fails healthy hosts.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows has no RLIMIT_NOFILE
+        return wanted
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    room = max(8, soft - _FD_RESERVE - soft // 8)
+    if room >= wanted:
+        return wanted
+    logger.debug(
+        "open-file limit %d: the pool keeps at most %d connections open "
+        "(Limits.total_connections %d)",
+        soft,
+        room,
+        wanted,
+    )
+    return room
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,13 +126,20 @@ class SessionPool(AsyncClosing):
         self.retry = retry if retry is not None else RetryPolicy()
         self._hosts: OrderedDict[HostKey, HostTransport] = OrderedDict()  # LRU first
         self._operations = FifoSemaphore(self.limits.total_operations)
-        self._budget = FifoSemaphore(self.limits.total_connections, on_wait=self._make_room)
+        #: Connections open at most: ``Limits.total_connections``, lowered to fit the
+        #: process' open-file limit (``RLIMIT_NOFILE``) with room to spare.
+        self.max_connections = _connection_cap(self.limits.total_connections)
+        self._budget = FifoSemaphore(self.max_connections, on_wait=self._make_room)
+        self._close_when_idle: set[HostKey] = set()
         self._totals = Counters()
         self._tasks: set[asyncio.Task[None]] = set()
         self._warned_plain_basic: set[str] = set()
         self._warned_no_verify: set[str] = set()
         self._closing = False
         self._closed = False
+        # Response bytes running enumerations have received (see Limits.max_bytes_per_host).
+        self._held: dict[HostKey, int] = {}
+        self._held_total = 0
 
     def __repr__(self) -> str:
         s = self.stats
@@ -240,6 +276,47 @@ class SessionPool(AsyncClosing):
             self._hosts[key] = host
         return host
 
+    # -- memory held by running enumerations (synchronous bookkeeping) ------------------------
+
+    def hold_bytes(self, key: HostKey, size: int) -> None:
+        """Count ``size`` response bytes against the host's and the pool's budget.
+
+        Raises:
+            ProtocolError: The host would pass ``Limits.max_bytes_per_host`` or the pool
+                ``Limits.max_bytes_total``; nothing is counted then.
+        """
+        limits = self.limits
+        held = self._held.get(key, 0) + size
+        total = self._held_total + size
+        if held > limits.max_bytes_per_host:
+            raise ProtocolError(
+                f"enumerations of {key.label} passed {limits.max_bytes_per_host} bytes "
+                "(Limits.max_bytes_per_host); abandoned",
+                host=key.label,
+            )
+        if total > limits.max_bytes_total:
+            raise ProtocolError(
+                f"enumerations of all hosts passed {limits.max_bytes_total} bytes "
+                f"(Limits.max_bytes_total); the one of {key.label} is abandoned",
+                host=key.label,
+            )
+        self._held[key] = held
+        self._held_total = total
+
+    def release_bytes(self, key: HostKey, size: int) -> None:
+        """Give back bytes counted by :meth:`hold_bytes` (the enumeration ended)."""
+        held = self._held.get(key, 0) - size
+        if held > 0:
+            self._held[key] = held
+        else:
+            self._held.pop(key, None)
+        self._held_total = max(0, self._held_total - size)
+
+    @property
+    def held_bytes(self) -> int:
+        """Response bytes the running enumerations of every host have received."""
+        return self._held_total
+
     # -- host lifecycle (synchronous bookkeeping; I/O goes to tracked tasks) -------------------
 
     def _host_busy(self, host: HostTransport) -> None:
@@ -250,6 +327,9 @@ class SessionPool(AsyncClosing):
 
     def _host_idle(self, host: HostTransport) -> None:
         if self._closing or host.closed:
+            return
+        if host.key in self._close_when_idle and self._hosts.get(host.key) is host:
+            _ = self._drop(host)
             return
         loop = asyncio.get_running_loop()
         host.idle_since = loop.time()
@@ -271,6 +351,41 @@ class SessionPool(AsyncClosing):
         del self._hosts[host.key]
         logger.debug("host %s idle for %ss; closing", host.label, self.limits.idle_host_timeout)
         _ = self._spawn(host.aclose())
+
+    async def close_host(self, uri: ConnectionURI) -> None:
+        """Close the connections to ``uri`` (whatever user or auth) once its requests end.
+
+        For a caller done with a host, such as a fleet whose operation on it ended: its
+        keep-alive connections would otherwise hold a socket each until the pool needs room or
+        ``idle_host_timeout`` passes, and a fleet of thousands runs out of file descriptors
+        long before that.  The host comes back lazily on next use.  Hosts with requests still
+        running (an enumeration's Release) are closed when those end.  The closes run in tasks
+        the pool owns, and this waits for them under ``asyncio.shield``.
+        """
+        tasks = self.forget_host(uri)
+        if tasks:
+            await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
+
+    def forget_host(self, uri: ConnectionURI) -> list[asyncio.Task[None]]:
+        """:meth:`close_host` without waiting: the bookkeeping, and the close tasks started."""
+        tasks = []
+        for key, host in list(self._hosts.items()):
+            if key.endpoint != uri.endpoint:
+                continue
+            if host.active:
+                self._close_when_idle.add(key)  # _host_idle closes it
+            else:
+                tasks.append(self._drop(host))
+        return tasks
+
+    def _drop(self, host: HostTransport) -> asyncio.Task[None]:
+        self._close_when_idle.discard(host.key)
+        if self._hosts.get(host.key) is host:
+            del self._hosts[host.key]
+        if host.idle_handle is not None:
+            host.idle_handle.cancel()
+            host.idle_handle = None
+        return self._spawn(host.aclose())
 
     def _make_room(self) -> None:
         """Called when a request must wait for the connection budget: close idle hosts."""

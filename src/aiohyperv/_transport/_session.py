@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ParamSpec, Self, TypeVar
 
@@ -21,6 +21,7 @@ from .._exceptions import (
     OperationTimedOut,
     ProtocolError,
     TransportError,
+    TransportTimeout,
 )
 from .._lifecycle import AsyncClosing
 from .._log import logger
@@ -155,6 +156,12 @@ class WSManSession(AsyncClosing):
         self.label = uri.host_label
         self.max_elements = max_elements
         self.stats = SessionStats()
+        #: Keep counting what finished enumerations received against the host's byte budget
+        #: (``Limits.max_bytes_per_host``) until :meth:`release_retained` or :meth:`aclose`,
+        #: for a caller that keeps every row of several enumerations (a fleet's per-host
+        #: operation).  Off: an enumeration counts only while it runs.
+        self.retain_enumerations = False
+        self._retained = 0
         self._closed = False
         # Negotiate is what a stock Windows host accepts (Basic is off there by default).
         auth = uri.auth if uri.auth is not None else ("negotiate" if credentials else None)
@@ -222,8 +229,15 @@ class WSManSession(AsyncClosing):
     async def aclose(self) -> None:
         """Stop using the session; closes the pool only if the session created it."""
         self._closed = True
+        self.release_retained()
         if self._owns_pool:
             await self._pool.aclose()
+
+    def release_retained(self) -> None:
+        """Give back the bytes kept counted by :attr:`retain_enumerations`."""
+        retained, self._retained = self._retained, 0
+        if retained:
+            self._pool.release_bytes(self._key, retained)
 
     @property
     def pool(self) -> SessionPool:
@@ -368,21 +382,46 @@ class WSManSession(AsyncClosing):
         *,
         selectors: Selectors | None = None,
         params: Mapping[str, InvokeValue] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109  # a deadline for the whole call
     ) -> MethodResult:
         """Invoke a WMI method (never retried: the host may already have acted).
+
+        Args:
+            timeout: Seconds the whole call may take (None: only the pool's ``Timeouts``).
+                Past it :class:`TransportTimeout` is raised; the host may still have acted.
 
         Returns:
             ``ReturnValue`` and out parameters; a ``Job`` EPR when the method started a job.
             Interpreting the return value is the caller's business.
         """
-        resp = await self._call(
-            lambda _: build_invoke(
-                resource_uri, method, options=self.options, selectors=selectors, params=params
+        resp = await self._within(
+            timeout,
+            method,
+            self._call(
+                lambda _: build_invoke(
+                    resource_uri, method, options=self.options, selectors=selectors, params=params
+                ),
+                idempotent=False,
+                what=method,
             ),
-            idempotent=False,
-            what=method,
         )
         return self._with_host(parse_invoke, resp, method)
+
+    async def _within(self, seconds: float | None, what: str, aw: Awaitable[_T]) -> _T:
+        """Await ``aw`` within ``seconds``; past it, raise :class:`TransportTimeout`."""
+        if seconds is None:
+            return await aw
+        deadline = asyncio.timeout(seconds)
+        try:
+            async with deadline:
+                return await aw
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # an inner timeout (the pool's), with its own message
+            raise TransportTimeout(
+                f"{what} on {self.label} did not finish within its {seconds:g} s deadline",
+                host=self.label,
+            ) from None
 
     def enumerate(
         self,
@@ -393,6 +432,7 @@ class WSManSession(AsyncClosing):
         max_elements: int | None = None,
         selectors: Selectors | None = None,
         max_pulls: int | None = None,
+        timeout: float | None = None,  # a deadline for the whole enumeration
     ) -> Enumerator:
         """Stream a WS-Enumeration: Enumerate (optimized), then Pull until EndOfSequence.
 
@@ -407,6 +447,11 @@ class WSManSession(AsyncClosing):
         when it stops early, the context is released once the iterator is dropped, by a task
         the pool owns.  At most one batch (``max_elements`` items) is held in memory.
 
+        A server cannot make it hold more: an answer with more items than asked for, more than
+        ``Limits.max_rows_per_query`` items in all, or answers that pass the host's
+        ``Limits.max_bytes_per_host`` (or the pool's ``max_bytes_total``) while the
+        enumeration runs end it with ``ProtocolError``.
+
         Args:
             resource_uri: The class (or ``*``) resource URI.
             filter: WQL, selector or association filter.
@@ -416,6 +461,11 @@ class WSManSession(AsyncClosing):
             max_pulls: Give up (``ProtocolError``) after this many Pulls; defaults to the
                 pool's ``Limits.max_pulls``, so a server that never says EndOfSequence cannot
                 keep a consumer pulling forever.
+            timeout: Seconds the whole enumeration may take from its first request, the
+                consumer's own time included (None: no overall deadline).  A server answering
+                every Pull with ``w:TimedOut`` after its OperationTimeout is otherwise asked
+                again ``RetryPolicy.pull_timeouts`` times.  Past it the context is released
+                and :class:`TransportTimeout` is raised.
         """
         enum = Enumeration(
             resource_uri,
@@ -426,8 +476,9 @@ class WSManSession(AsyncClosing):
             max_pulls=max_pulls if max_pulls is not None else self._pool.limits.max_pulls,
             selectors=selectors,
             max_size=self._max_size,
+            max_rows=self._pool.limits.max_rows_per_query,
         )
-        return Enumerator(self, enum)
+        return Enumerator(self, enum, timeout=timeout)
 
     def _with_host(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
@@ -444,14 +495,25 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
         buffered: Items received and not yet handed out (at most one batch).
     """
 
-    def __init__(self, session: WSManSession, enum: Enumeration) -> None:
+    def __init__(
+        self,
+        session: WSManSession,
+        enum: Enumeration,
+        *,
+        timeout: float | None = None,  # see WSManSession.enumerate
+    ) -> None:
+        if timeout is not None and not timeout > 0:
+            raise ConfigError(f"timeout must be positive, not {timeout!r}", host=session.label)
         self._session = session
         self._enum = enum
+        self._timeout = timeout
+        self._deadline: float | None = None
         self._batch: list[CimInstance | EPR] = []
         self._index = 0
         self._started = False
         self._finished = False
         self._release_task: asyncio.Task[None] | None = None
+        self._held = 0  # response bytes counted against the pool's budgets
 
     def __repr__(self) -> str:
         return f"<Enumerator {self._session.label} {self._enum!r}>"
@@ -476,16 +538,36 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
                 return item
             if self._finished or (self._started and self._enum.done):
                 self._finished = True
+                self._release_held()
                 raise StopAsyncIteration
             # Drop the consumed batch before waiting for the next: memory stays at one batch.
             self._batch = []
             self._index = 0
             try:
-                self._batch = await self._fetch()
+                self._batch = await self._fetch_in_time()
             except BaseException:
                 self._finished = True
                 await self.aclose()
                 raise
+
+    async def _fetch_in_time(self) -> list[CimInstance | EPR]:
+        if self._timeout is None:
+            return await self._fetch()
+        if self._deadline is None:
+            self._deadline = asyncio.get_running_loop().time() + self._timeout
+        deadline = asyncio.timeout_at(self._deadline)
+        try:
+            async with deadline:
+                return await self._fetch()
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # an inner timeout (the pool's), with its own message
+            label = self._session.label
+            raise TransportTimeout(
+                f"enumeration of {self._enum.resource_uri.rpartition('/')[2]} on {label} did "
+                f"not finish within its {self._timeout:g} s deadline",
+                host=label,
+            ) from None
 
     async def _fetch(self) -> list[CimInstance | EPR]:
         session = self._session
@@ -541,8 +623,21 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
 
         return build
 
+    def _release_held(self) -> None:
+        held, self._held = self._held, 0
+        if not held:
+            return
+        session = self._session
+        if session.retain_enumerations and not session.closed:
+            session._retained += held  # the caller keeps the rows: so does the count
+        else:
+            session._pool.release_bytes(session._key, held)
+
     def _receive(self, data: bytes) -> list[CimInstance | EPR]:
+        session = self._session
         try:
+            session._pool.hold_bytes(session._key, len(data))
+            self._held += len(data)
             return self._enum.receive(data)
         except HyperVError as exc:
             self._session._count_fault(exc)
@@ -560,6 +655,7 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
         self._finished = True
         self._batch = []
         self._index = 0
+        self._release_held()
         task = self._start_release()
         if task is not None:
             await asyncio.shield(task)
@@ -591,6 +687,7 @@ class Enumerator(AsyncIterator[CimInstance | EPR], AsyncClosing):
         # A bare `async for` that stopped early leaves the context open; release it as
         # Python releases an abandoned async generator: in a task on the running loop.
         try:
+            self._release_held()
             if self._release_task is None and self.context_open:
                 asyncio.get_running_loop()
                 self._start_release()

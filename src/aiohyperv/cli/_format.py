@@ -18,11 +18,22 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
 
-__all__ = ["format_columns", "format_kv", "format_table", "scaled_kib"]
+__all__ = ["format_columns", "format_kv", "format_table", "safe_line", "scaled_kib"]
 
 
 def _safe(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def safe_line(text: str) -> str:
+    """Host-supplied text made fit for one terminal line.
+
+    Line breaks of any kind (``\\n``, ``\\r``, NEL, U+2028...) become spaces, so a parser
+    message that spans lines still reads; every other character that is not printable (C0 and
+    C1 controls, bidirectional overrides and other format characters) becomes ``?``, as in a
+    table cell.  A host then cannot forge a line of output or drive the terminal.
+    """
+    return _safe(" ".join(text.splitlines()))
 
 
 def _width(text: str) -> int:
@@ -36,7 +47,9 @@ def _width(text: str) -> int:
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A table exactly as ``vshTablePrintToStdout`` prints it (with its header)."""
-    cells = [[_safe(str(c)) for c in header]] + [[_safe(str(c)) for c in row] for row in rows]
+    cells = [[safe_line(str(c)) for c in header]] + [
+        [safe_line(str(c)) for c in row] for row in rows
+    ]
     ncols = len(header)
     widths = [max(_width(r[i]) for r in cells) for i in range(ncols)]
     lines: list[str] = []
@@ -68,7 +81,9 @@ def format_columns(
     Returns:
         The lines, without a final newline; trailing blanks are stripped.
     """
-    cells = [[_safe(str(c)) for c in header]] + [[_safe(str(c)) for c in row] for row in rows]
+    cells = [[safe_line(str(c)) for c in header]] + [
+        [safe_line(str(c)) for c in row] for row in rows
+    ]
     widths = [max(_width(r[i]) for r in cells) for i in range(len(header))]
 
     def line(row: Sequence[str]) -> str:

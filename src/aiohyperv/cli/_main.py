@@ -28,6 +28,7 @@ from aiohyperv._exceptions import HyperVError
 from aiohyperv.hyperv import connect
 
 from ._commands import Command, Context, add_commands
+from ._format import safe_line
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -38,7 +39,10 @@ __all__ = ["build_parser", "main", "run"]
 
 PROG = "aiohyperv"
 URI_ENV = ("AIOHYPERV_DEFAULT_URI", "LIBVIRT_DEFAULT_URI")
-_VALUE_OPTIONS = ("-c", "--connect", "--job-timeout")
+_VALUE_OPTIONS = ("-c", "--connect", "--job-timeout", "--timeout")
+#: Seconds a command may take in all (``--timeout``): a host answering every Pull with
+#: ``w:TimedOut`` after Windows' 20 s OperationTimeout would otherwise hold one for 10 minutes.
+DEFAULT_DEADLINE = 300.0
 
 
 def _common() -> argparse.ArgumentParser:
@@ -95,10 +99,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--job-timeout", type=float, default=300.0, help="seconds to wait for Hyper-V jobs"
     )
+    parser.add_argument(
+        "--timeout",
+        dest="deadline",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        default=None,
+        help=f"give up on the command after this long (default: {DEFAULT_DEADLINE:g}; "
+        "inventory: none, each host has its own deadline)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_commands(subparsers, [common])
     _add_delegates(subparsers)
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
 
 
 @contextlib.contextmanager
@@ -167,7 +190,20 @@ async def run(
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     with _cli_logging(err, debug=bool(getattr(args, "debug", False))):
-        return await _dispatch(parser, args, out, err, auth)
+        explicit: float | None = getattr(args, "deadline", None)
+        seconds = explicit
+        if seconds is None and getattr(args, "_delegate", None) is None:
+            seconds = DEFAULT_DEADLINE  # a fleet run is bounded by its per-host deadline
+        deadline = asyncio.timeout(seconds)
+        try:
+            async with deadline:
+                return await _dispatch(parser, args, out, err, auth)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            what = getattr(args, "command", None) or "the command"
+            err.write(f"error: {what} did not finish within {seconds:g} s (--timeout)\n")
+            return 1
 
 
 async def _dispatch(
@@ -193,6 +229,10 @@ async def _dispatch(
     if uri is None:
         err.write("error: no connection URI: use -c hyperv://user@host/ or AIOHYPERV_DEFAULT_URI\n")
         return 1
+    if args.readonly and command.mutating:
+        # Refused here, before any request: a read-only run must not even connect for it.
+        err.write(f"error: {command.name} changes the host; the connection is read-only (-r)\n")
+        return 1
     try:
         async with connect(
             uri,
@@ -202,10 +242,10 @@ async def _dispatch(
         ) as conn:
             return await command.handler(Context(conn=conn, args=args, out=out))
     except HyperVError as exc:
-        err.write(f"error: {exc}\n")
+        err.write(f"error: {safe_line(str(exc))}\n")
         return 1
     except OSError as exc:  # files named on the command line (screenshot, define...)
-        err.write(f"error: {exc}\n")
+        err.write(f"error: {safe_line(str(exc))}\n")
         return 1
 
 

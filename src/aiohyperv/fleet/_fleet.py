@@ -235,6 +235,9 @@ class FleetHost:
         # auth=kerberos: the user's credential cache unless explicit credentials were given.
         credentials = await resolve_session_credentials(self.uri, self.auth)
         session = self.pool.session(self.uri, credentials)
+        # The operation may keep every row of every query until it returns: what the host's
+        # enumerations received counts against Limits.max_bytes_per_host until then.
+        session.retain_enumerations = True
         self.track(session)
         return session
 
@@ -601,6 +604,15 @@ class Fleet(AsyncClosing):
                 counts, emit, await self._run_one(op, FleetHost(self, index, uri, text))
             )
 
+    def _done_with(self, host: FleetHost) -> list[asyncio.Task[None]]:
+        """Close the host's connections: its operation ended, and a fleet of thousands of
+        hosts would otherwise keep a socket open for every host it has finished."""
+        for session in host._sessions:
+            session.release_retained()
+        if self._pool is None or self._pool.closed:
+            return []
+        return self._pool.forget_host(host.uri)
+
     async def _run_one(self, op: HostOperation[T], host: FleetHost) -> HostResult[T]:
         label = host.label
         t0 = time.perf_counter()
@@ -613,6 +625,7 @@ class Fleet(AsyncClosing):
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
+                _ = self._done_with(host)  # closed by the pool's tasks (aclose waits for them)
                 raise  # the whole run is being cancelled
             # A stray CancelledError from inside the operation is that host's failure only.
             error = HyperVError("operation was cancelled", host=label)
@@ -626,6 +639,9 @@ class Fleet(AsyncClosing):
                 error = exc
         except Exception as exc:
             error = exc
+        closes = self._done_with(host)
+        if closes:
+            await asyncio.shield(asyncio.gather(*closes, return_exceptions=True))
         if isinstance(error, HyperVError):
             error.with_host(label)
         elapsed = time.perf_counter() - t0

@@ -36,10 +36,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from .._exceptions import InvalidVersion, ProtocolError, WSManFault
+from .._exceptions import EncodingLimit, InvalidVersion, ProtocolError, WSManFault
 from .._log import logger
 from .._version import pack_version
-from ..cim import CimInstance
+from ..cim import EPR, CimInstance
 from ..hyperv import map_enabled_state
 from ..hyperv._wql import VIRTUAL_MACHINE
 from ..wsman import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2, Filter, resource_uri, wildcard_uri
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from .._config import ConnectionURI
     from .._transport import SessionPool, WSManSession
     from ..hyperv import HyperVConnection
+    from ..wsman import InvokeValue
     from ._fleet import FleetAuth, FleetEvent, FleetHost, FleetResult
 
 __all__ = [
@@ -163,28 +164,94 @@ _VSMS = "Msvm_VirtualSystemManagementService"
 _SUMMARY_CODES = [0, 103]
 
 
-async def _summaries(session: WSManSession, namespace: str) -> list[CimInstance]:
+class _Unanswered(list[CimInstance]):
+    """The (empty) rows of a summary call whose answer could not be read (see _finish)."""
+
+
+#: Bytes a piece of GetSummaryInformation is planned with per VM (the two fields asked for
+#: plus the instance's frame; a simulated host writes about 1.7 KB, Windows less).
+_SUMMARY_BYTES_PER_VM = 4096
+
+
+async def _summaries(
+    session: WSManSession, namespace: str, settings: list[EPR] | None = None
+) -> list[CimInstance]:
     """Every VM's memory demand in one call (``GetSummaryInformation`` without SettingData).
 
     Optional data: if the host refuses the call, the inventory goes on without it.  Like
     libvirt, the service is addressed by ``CreationClassName`` alone, so this needs no lookup
-    first and goes out with the enumerations.
+    first and goes out with the enumerations.  The answer grows with the VM count; one too
+    large (or otherwise unreadable) comes back as :class:`_Unanswered`, and :func:`_finish`
+    asks again for the VMs in pieces (``settings``: their setting data).
     """
+    params: dict[str, InvokeValue] = {"RequestedInformation": _SUMMARY_CODES}
+    if settings is not None:
+        params["SettingData"] = settings
     try:
         result = await session.invoke(
             resource_uri(namespace, _VSMS),
             "GetSummaryInformation",
             selectors={"CreationClassName": _VSMS},
-            params={"RequestedInformation": _SUMMARY_CODES},
+            params=params,
         )
+    except EncodingLimit as exc:
+        # Windows' answer when the output passes the MaxEnvelopeSize asked for (MS-WSMV
+        # 3.1.4.1.7, w:EncodingLimit 2150858824): ask again in pieces.
+        logger.debug("inventory: GetSummaryInformation too large on %s: %s", session.label, exc)
+        return _Unanswered()
     except WSManFault as exc:
         logger.debug("inventory: GetSummaryInformation refused on %s: %s", session.label, exc)
         return []
+    except ProtocolError as exc:
+        logger.debug("inventory: GetSummaryInformation unreadable on %s: %s", session.label, exc)
+        return _Unanswered()
     if result.return_value not in (0, None):
         return []
     value = result.outputs.get("SummaryInformation")
     items = value if isinstance(value, list) else [value]
     return [item for item in items if isinstance(item, CimInstance)]
+
+
+async def _finish(
+    session: WSManSession,
+    host: str,
+    namespace: Literal["v1", "v2"],
+    rows: dict[str, list[CimInstance]],
+) -> HostInventory:
+    """Build the inventory, first asking in pieces for a summary too large for one answer.
+
+    A piece names its VMs' setting data, sized so that its answer fits MaxEnvelopeSize with
+    room to spare.  If a piece cannot be read either, the summary is left out and the
+    inventory says so in ``missing``: it is optional, and must not fail the host.
+    """
+    missing: tuple[str, ...] = ()
+    if isinstance(rows.get("summary"), _Unanswered):
+        ns = _NAMESPACES[namespace]
+        vssd_uri = resource_uri(ns, "Msvm_VirtualSystemSettingData")
+        settings = [
+            EPR.make(vssd_uri, {"InstanceID": instance_id})
+            for vssd in rows.get("vssd", [])
+            if (instance_id := _str(vssd, "InstanceID"))
+        ]
+        size = max(1, session.pool.limits.max_envelope_size // _SUMMARY_BYTES_PER_VM - 1)
+        found: list[CimInstance] = []
+        if rows.get("vms") and not settings:
+            missing = ("summary",)  # nothing to name the VMs by
+        for start in range(0, len(settings), size):
+            piece = await _summaries(session, ns, settings[start : start + size])
+            if isinstance(piece, _Unanswered):
+                missing = ("summary",)
+                break
+            found += piece
+        logger.debug(
+            "inventory: %s's summary asked for in pieces of %d VMs (%s)",
+            host,
+            size,
+            "failed" if missing else "complete",
+        )
+        rows["summary"] = [] if missing else found
+    inventory = build_inventory(host, namespace, rows)
+    return dataclasses.replace(inventory, missing=missing) if missing else inventory
 
 
 #: One request's worth of inventory: an enumeration (or the summary call) of one host.
@@ -280,7 +347,7 @@ async def collect_inventory(
     cim = _queries(session, NAMESPACE_CIMV2, CIMV2_QUERIES, "cim.")
     if namespace != "auto":
         rows = await _run_jobs({**cim, **_virtualization(session, namespace)}, width)
-        return build_inventory(host, namespace, rows)
+        return await _finish(session, host, namespace, rows)
     if width <= 1:
         # One request at a time: ask for the OS first, then only the namespace it serves.
         rows = await _run_jobs(cim, width)
@@ -288,7 +355,7 @@ async def collect_inventory(
         if detected == "v1":
             logger.debug("inventory: %s runs Windows 6.x, using root/virtualization", host)
         rows.update(await _run_jobs(_virtualization(session, detected), width))
-        return build_inventory(host, detected, rows)
+        return await _finish(session, host, detected, rows)
 
     # Several at a time: send the v2 queries together with the cimv2 ones, and go back for
     # the v1 ones only if the host turns out to be 2008 R2 (whose v2 queries fault).
@@ -310,11 +377,11 @@ async def collect_inventory(
     if not _is_v1_version(version):
         if faults:
             raise faults[0]  # not a 2008 R2 host, so the v2 fault is the real error
-        return build_inventory(host, "v2", rows)
+        return await _finish(session, host, "v2", rows)
     logger.debug("inventory: %s runs Windows %s, using root/virtualization", host, version)
     cim_rows = {key: found for key, found in rows.items() if key.startswith("cim.")}
     v1 = await _run_jobs(_virtualization(session, "v1"), width)
-    return build_inventory(host, "v1", {**cim_rows, **v1})
+    return await _finish(session, host, "v1", {**cim_rows, **v1})
 
 
 async def inventory_op(host: FleetHost) -> HostInventory:

@@ -132,6 +132,9 @@ class HostInventory:
         switches: Virtual switches.
         vms: Virtual machines, sorted by name.
         requests: WS-Management requests the inventory took.
+        missing: Optional data the host did not give, so left out of the VMs (``"summary"``:
+            ``GetSummaryInformation``, which supplies ``memory_demand_mib``); everything else
+            is complete.
     """
 
     host: str
@@ -149,6 +152,7 @@ class HostInventory:
     switches: tuple[SwitchInfo, ...] = ()
     vms: tuple[VMInventory, ...] = ()
     requests: int = 0
+    missing: tuple[str, ...] = ()
 
     @property
     def running(self) -> int:

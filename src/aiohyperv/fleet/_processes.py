@@ -19,7 +19,8 @@ What crosses the process boundary has to pickle: the operation (a module-level f
 one defined in ``__main__``), the pool factory, the results and their errors (every
 :class:`~aiohyperv.HyperVError` does).  Credentials travel in the pipe, never in the command
 line or the environment; an auth *callback* is called in the parent, once per host, and only
-the credentials it returns are sent.
+the credentials it returns are sent.  The workers start with the parent's environment minus
+its credential variables (:func:`worker_environment`).
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._credentials import Credentials, resolve_session_credentials
+from .._credentials import ENV_PASSWORD, Credentials, resolve_session_credentials
 from .._exceptions import ConfigError, HyperVError
 from .._log import logger
 from ._fleet import Fleet, FleetEvent, FleetHost, HostResult, _Counts, _finished, _started
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator
+    from collections.abc import Awaitable, Callable, Iterator, Mapping
 
     from .._config import ConnectionURI
     from .._credentials import AuthCallback
@@ -52,6 +53,8 @@ __all__ = ["start_workers"]
 T = TypeVar("T")
 
 _HEADER = struct.Struct(">I")
+#: Words in an environment variable's name that keep it from the workers' environment.
+_CREDENTIAL_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN")
 #: A frame bigger than this is a broken child, not a big inventory (a 500-VM host is ~1 MiB).
 _MAX_FRAME = 256 * 1024 * 1024
 #: How long a cancelled child gets to cancel its hosts and close its connections.
@@ -193,6 +196,7 @@ class _Child:
             "aiohyperv.fleet._processes",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            env=worker_environment(os.environ),
         )
         assert proc.stdin is not None and proc.stdout is not None
         clean = False
@@ -284,6 +288,22 @@ class _Child:
             stdin.write(_frame(("host", index, text, uri, source)))
             n -= 1
         await stdin.drain()
+
+
+def _is_credential_variable(name: str) -> bool:
+    upper = name.upper()
+    return name == ENV_PASSWORD or any(word in upper for word in _CREDENTIAL_WORDS)
+
+
+def worker_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment a worker process starts with: the parent's, minus credentials.
+
+    Credentials reach a worker through its pipe, resolved by the parent; a password left in
+    the environment would be readable by anyone who may read ``/proc/<pid>/environ`` of the
+    worker, for as long as it runs.  ``AIOHYPERV_PASSWORD`` and every variable whose name says
+    it holds a password, secret or token are left out.
+    """
+    return {name: value for name, value in environ.items() if not _is_credential_variable(name)}
 
 
 async def _auth_source(

@@ -24,6 +24,7 @@ from aiohyperv._config import ConnectionURI, parse_uri
 from aiohyperv._credentials import Credentials, resolve_session_credentials
 from aiohyperv._exceptions import (
     CimMethodError,
+    ConfigError,
     HyperVError,
     InvalidOperation,
     NotFound,
@@ -105,6 +106,7 @@ class HyperVConnection(AsyncClosing):
         owned_pool: SessionPool | None = None,
         job_policy: JobPolicy | None = None,
         max_elements: int = 100,
+        call_timeout: float | None = None,
     ) -> None:
         self.uri = uri
         self.namespace: NamespaceVersion = namespace
@@ -112,6 +114,9 @@ class HyperVConnection(AsyncClosing):
         self.os_version = os_info.get_str("Version") or ""
         self.job_policy = job_policy or JobPolicy()
         self.max_elements = max_elements
+        #: Seconds one query or method call may take in all (None: only the pool's
+        #: ``Timeouts``); see :func:`connect`.
+        self.call_timeout = call_timeout
         self._session = session
         self._owned_pool = owned_pool
         self._wmi_namespace = NAMESPACES[namespace]
@@ -200,7 +205,11 @@ class HyperVConnection(AsyncClosing):
         uri = self._cimv2_wildcard if cimv2 else self._wildcard
         rows: list[CimInstance] = []
         async with self._session.enumerate(
-            uri, filter=Filter.wql(wql), mode=mode, max_elements=self.max_elements
+            uri,
+            filter=Filter.wql(wql),
+            mode=mode,
+            max_elements=self.max_elements,
+            timeout=self.call_timeout,
         ) as items:
             async for item in items:
                 if isinstance(item, CimInstance):
@@ -245,7 +254,7 @@ class HyperVConnection(AsyncClosing):
         cls = self._cls(class_name)
         logger.debug("invoke %s.%s on %s", class_name, method, self.uri.host_label)
         result = await self._session.invoke(
-            cls.resource_uri, method, selectors=selectors, params=params
+            cls.resource_uri, method, selectors=selectors, params=params, timeout=self.call_timeout
         )
         try:
             job_started = check_result(result, method)
@@ -610,6 +619,7 @@ async def _open(
     limits: Limits | None,
     job_policy: JobPolicy | None,
     max_elements: int,
+    call_timeout: float | None,
 ) -> HyperVConnection:
     from aiohyperv._transport import SessionPool as _Pool
 
@@ -621,7 +631,9 @@ async def _open(
     try:
         os_rows: list[CimInstance] = []
         async with session.enumerate(
-            wildcard_uri(NAMESPACE_CIMV2), filter=Filter.wql(_wql.select("Win32_OperatingSystem"))
+            wildcard_uri(NAMESPACE_CIMV2),
+            filter=Filter.wql(_wql.select("Win32_OperatingSystem")),
+            timeout=call_timeout,
         ) as items:
             async for item in items:
                 if isinstance(item, CimInstance):
@@ -652,6 +664,7 @@ async def _open(
             owned_pool=owned,
             job_policy=job_policy,
             max_elements=max_elements,
+            call_timeout=call_timeout,
         )
     except BaseException:
         await session.aclose()
@@ -707,6 +720,7 @@ def connect(
     limits: Limits | None = None,
     job_timeout: float = 300.0,
     max_elements: int = 100,
+    call_timeout: float | None = None,
 ) -> _Connector:
     """Open a connection to one Hyper-V host.
 
@@ -724,6 +738,11 @@ def connect(
         limits: For a private pool.
         job_timeout: How long to wait for a Msvm_ConcreteJob, in seconds.
         max_elements: Batch size of enumerations.
+        call_timeout: Seconds one query or method call may take in all, retries and
+            ``w:TimedOut`` re-sends included (a job wait has ``job_timeout``); past it
+            :class:`~aiohyperv.TransportTimeout`.  None: only the pool's ``Timeouts`` bound
+            each HTTP exchange, and a host answering every Pull with ``w:TimedOut`` can hold
+            a query for ``RetryPolicy.pull_timeouts`` times its OperationTimeout.
 
     Raises:
         ConfigError: bad URI; CredentialsError: no credentials; TransportError or
@@ -731,6 +750,8 @@ def connect(
     """
     parsed = parse_uri(uri) if isinstance(uri, str) else uri
     policy = JobPolicy(timeout=job_timeout)
+    if call_timeout is not None and not call_timeout > 0:
+        raise ConfigError(f"call_timeout must be positive, not {call_timeout!r}")
 
     def factory() -> Awaitable[HyperVConnection]:
         return _open(
@@ -742,6 +763,7 @@ def connect(
             limits=limits,
             job_policy=policy,
             max_elements=max_elements,
+            call_timeout=call_timeout,
         )
 
     return _Connector(factory)

@@ -62,6 +62,8 @@ class Enumeration:
             (Windows accepts both the class and the ``*`` URI here).
         optimize: ask for the first batch inside the EnumerateResponse.
         max_size: the largest response accepted, in bytes.
+        max_rows: refuse more than this many items in all (a guard against a server that
+            never ends and so would fill the consumer's memory); ``None`` for no limit.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class Enumeration:
         optimize: bool = True,
         selectors: Selectors | None = None,
         max_size: int = DEFAULT_MAX_SIZE,
+        max_rows: int | None = None,
     ) -> None:
         self.resource_uri = resource_uri
         self.pull_resource_uri = pull_resource_uri or resource_uri
@@ -88,6 +91,7 @@ class Enumeration:
         self.optimize = optimize
         self.selectors = selectors
         self.max_size = max_size
+        self.max_rows = max_rows
         self.state = EnumerationState.NEW
         self.context: str | None = None
         self.pulls = 0
@@ -132,8 +136,10 @@ class Enumeration:
 
         Raises:
             WSManFault: the server answered with a fault.
-            ProtocolError: the answer is not an Enumerate/Pull response, or the server
-                neither closed the sequence nor gave a context.
+            ProtocolError: the answer is not an Enumerate/Pull response, the server neither
+                closed the sequence nor gave a context, sent more items than ``max_elements``
+                in one answer, or more than ``max_rows`` in all.  The context is kept, so
+                ``release_request()`` still releases it.
             RuntimeError: nothing is awaiting an answer.
         """
         if self.state in (EnumerationState.NEW, EnumerationState.DONE):
@@ -147,13 +153,26 @@ class Enumeration:
         if resp.action is not None and resp.action != expected:
             raise ProtocolError(f"expected {expected.value}, got action {resp.action}")
         batch = parse_enumerate(resp)
-        self.items_received += len(batch.items)
         if batch.end_of_sequence:
             self.state = EnumerationState.DONE
             self.context = None
         else:
             self.state = EnumerationState.PULLING
             self.context = batch.context
+        count = len(batch.items)
+        self.items_received += count
+        if count > self.max_elements:
+            # DSP0226 R8.2.3-3 (MaxElements): the service must not exceed it.  A server that
+            # does anyway could hand over any number of items per answer.
+            raise ProtocolError(
+                f"enumeration of {self.resource_uri} sent {count} items in one answer, "
+                f"after asking for at most {self.max_elements}"
+            )
+        if self.max_rows is not None and self.items_received > self.max_rows:
+            raise ProtocolError(
+                f"enumeration of {self.resource_uri} passed {self.max_rows} items "
+                "(Limits.max_rows_per_query); abandoned"
+            )
         return batch.items
 
     def next_request(self) -> bytes | None:
