@@ -80,6 +80,15 @@ def check_against_simulator(inv: HostInventory, sim: SimHost) -> None:
         # Memory demand (GetSummaryInformation): nothing while off, something while on.
         assert vm.memory_demand_mib is not None
         assert (vm.memory_demand_mib > 0) == (rec.on_since is not None)
+        # Live statistics from the same call (more RequestedInformation codes, no request).
+        assert vm.memory_assigned_mib is not None
+        assert (vm.memory_assigned_mib > 0) == (rec.on_since is not None)
+        assert vm.memory_demand_mib <= vm.memory_assigned_mib
+        assert (vm.cpu_load or 0) > 0 if rec.state == 2 else not vm.cpu_load
+        if rec.state == 2:
+            assert vm.heartbeat == ("ok" if rec.guest_os else "no contact")
+        assert vm.health == "ok"
+        assert vm.replication == (None if v1 else "disabled")
 
 
 @pytest.mark.parametrize("os_name", ALL_OS)

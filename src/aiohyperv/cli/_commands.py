@@ -20,6 +20,7 @@ from aiohyperv._exceptions import ConfigError
 from aiohyperv._version import format_version
 from aiohyperv.hyperv import DomainState, format_network, parse_keycode
 
+from ._beyond import BEYOND_COMMANDS
 from ._format import format_kv, format_table, scaled_kib
 
 if TYPE_CHECKING:
@@ -823,6 +824,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("undefine", "undefine a domain", cmd_undefine, _domain_arg, True),
     Command("attach-device", "attach device from an XML file", cmd_attach_device, _setup_attach,
             True),
+    *(Command(*spec) for spec in BEYOND_COMMANDS),
 )  # fmt: skip
 
 

@@ -83,7 +83,14 @@ class VMInventory:
         memory_startup_mib: Startup memory (MiB).
         memory_dynamic: Whether dynamic memory is on (None on hosts that predate it).
         memory_min_mib / memory_max_mib: Dynamic memory bounds (MiB) when dynamic memory is on.
-        memory_demand_mib: Memory the running guest currently uses (MiB) where the host says.
+        memory_demand_mib: Memory the running guest needs (MiB): MemoryUsage less the share
+            MemoryAvailable says it does not need (dynamic memory), else MemoryUsage.
+        memory_assigned_mib: Memory assigned to the running VM (MemoryUsage, MiB).
+        cpu_load: Processor load in percent (ProcessorLoad) while running.
+        heartbeat: Heartbeat integration component status (``"ok"``, ``"no contact"`` ...).
+        health: HealthState as text (``"ok"``, ``"major failure"``, ``"critical failure"``).
+        replication: Hyper-V Replica state (``"disabled"``, ``"replicating"`` ...); None on
+            2008 R2, which predates Replica.
         uptime: Seconds since the VM was started (0 when off).
         generation: 1 or 2 (2008 R2 has only generation 1).
         config_version: Configuration version such as ``"9.0"`` (None on 2008 R2).
@@ -105,6 +112,11 @@ class VMInventory:
     memory_min_mib: int | None = None
     memory_max_mib: int | None = None
     memory_demand_mib: int | None = None
+    memory_assigned_mib: int | None = None
+    cpu_load: int | None = None
+    heartbeat: str | None = None
+    health: str | None = None
+    replication: str | None = None
     uptime: float | None = None
     generation: int | None = None
     config_version: str | None = None

@@ -45,6 +45,7 @@ from ._enums import (
 from ._image import rgb565_to_png, rgb565_to_ppm
 from ._jobs import JobPolicy, wait_for_job
 from ._keycodes import CODESETS, parse_keycode, to_win32
+from ._stats import DomainStats, RequestedInformation
 from ._types import DomainInfo, NetworkInfo, NodeInfo, SchedulerParameters, VcpuInfo
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "DomainDef",
     "DomainInfo",
     "DomainState",
+    "DomainStats",
     "EnabledStateV1",
     "EnabledStateV2",
     "HyperVConnection",
@@ -72,6 +74,7 @@ __all__ = [
     "NetworkInfo",
     "NodeInfo",
     "Prop",
+    "RequestedInformation",
     "RequestedState",
     "RequestedStateV1",
     "ResourceType",

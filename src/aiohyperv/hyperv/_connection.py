@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
     from ._domain import Domain
     from ._enums import NamespaceVersion
+    from ._stats import DomainStats
 
 __all__ = ["HyperVConnection", "connect"]
 
@@ -584,6 +585,16 @@ class HyperVConnection(AsyncClosing):
             logger.debug("is_alive probe of %s failed: %s", self.uri.host_label, exc)
             return False
         return True
+
+    async def summary(self) -> list[DomainStats]:
+        """Live statistics of every VM of the host in one GetSummaryInformation call.
+
+        CPU load, assigned memory and demand, heartbeat, uptime, health and replication
+        state; see :class:`DomainStats`.
+        """
+        from ._stats import summary
+
+        return await summary(self)
 
     def is_encrypted(self) -> bool:
         """True over HTTPS."""

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
 
     from ._connection import HyperVConnection
     from ._devices import Kind
+    from ._stats import DomainStats
 
 __all__ = ["Domain", "define_domain"]
 
@@ -238,6 +239,19 @@ class Domain:
             nr_virt_cpu=proc.get_int("VirtualQuantity") or 0,
             cpu_time=0,
         )
+
+    async def stats(self) -> DomainStats:
+        """This VM's live statistics (GetSummaryInformation with its settings as SettingData).
+
+        Two requests: the VM's settings reference, then the summary.
+        """
+        from ._stats import summary
+
+        vssd = await self._vssd()
+        rows = await summary(self._conn, [self._vssd_epr(vssd)])
+        if not rows:
+            raise self._error(ProtocolError(f"no summary information for domain {self.name!r}"))
+        return rows[0]
 
     async def get_max_memory(self) -> int:
         """The memory limit in KiB."""

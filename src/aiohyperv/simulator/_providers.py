@@ -1336,6 +1336,9 @@ _SUMMARY_FIELDS = {
     111: "StatusDescriptions",
     112: "MemoryAvailable",
     113: "AvailableMemoryBuffer",
+    114: "ReplicationState",
+    115: "ReplicationHealth",
+    116: "ReplicationMode",
     121: "SwapFilesInUse",
     122: "IntegrationServicesVersionState",
     124: "MemorySpansPhysicalNumaNodes",
@@ -1405,6 +1408,10 @@ def summary_instance(host: SimulatedHost, vm: VM, codes: Iterable[int]) -> Insta
         "StatusDescriptions": ["Operating normally"],
         "MemoryAvailable": 40 if on and vm.dynamic_memory else None,
         "AvailableMemoryBuffer": 20 if on and vm.dynamic_memory else None,
+        # No Hyper-V Replica on simulated hosts: 0 Disabled / Not applicable / None.
+        "ReplicationState": 0,
+        "ReplicationHealth": 0,
+        "ReplicationMode": 0,
         "SwapFilesInUse": False,
         "IntegrationServicesVersionState": 1 if vm.guest_os else 0,
         "MemorySpansPhysicalNumaNodes": False,
@@ -1417,7 +1424,8 @@ def summary_instance(host: SimulatedHost, vm: VM, codes: Iterable[int]) -> Insta
             values["ThumbnailImageWidth"], values["ThumbnailImageHeight"] = width, height
         elif code in _SUMMARY_FIELDS:
             name = _SUMMARY_FIELDS[code]
-            values[name] = every.get(name)
+            if cls.prop(name) is not None:  # 2008 R2's class predates Replica (114-116)
+                values[name] = every.get(name)
     return Instance(cls, values)
 
 
