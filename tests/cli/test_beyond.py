@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from aiohyperv.simulator import SimulatorServer
+    from aiohyperv.simulator import VM, SimulatorServer
 
 
 @pytest.fixture(params=["2019", "2008R2"])
@@ -38,6 +38,26 @@ async def cli(sim: SimulatorServer, *argv: str, uri: int = 0) -> tuple[int, str,
     out, err = io.StringIO(), io.StringIO()
     code = await run(["-c", sim.uris[uri], *argv], stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
+
+
+async def vm_in(sim: SimulatorServer, state: str) -> VM:
+    """A VM in ``state`` ("running" or "shut off"), brought there through the CLI if needed."""
+    host = sim.hosts[0]
+    wanted = {"running": 2, "shut off": 3}[state]
+    for vm in host.vms.values():
+        if vm.state == wanted:
+            return vm
+    vm = next(iter(host.vms.values()))
+    if vm.state == 9:
+        assert (await cli(sim, "resume", vm.name))[0] == 0
+    if wanted == 3:
+        assert (await cli(sim, "destroy", vm.name))[0] == 0
+        if vm.state == 6:
+            assert (await cli(sim, "managedsave-remove", vm.name))[0] == 0
+    elif vm.state != 2:
+        assert (await cli(sim, "start", vm.name))[0] == 0
+    assert vm.state == wanted
+    return vm
 
 
 # -- domstats / dommemstat -------------------------------------------------------------------------
@@ -82,3 +102,60 @@ async def test_dommemstat(sim: SimulatorServer) -> None:
     expected = vm.memory_mb * 6 // 10 if vm.dynamic_memory else vm.memory_mb
     assert int(lines["actual"]) == expected * 1024
     assert ("usable" in lines) == vm.dynamic_memory
+
+
+# -- snapshots -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def sim2019() -> AsyncIterator[SimulatorServer]:
+    spec = HostSpec(name="hv01", os="2019", vms=5, seed=11, job_duration=0.02)
+    async with run_simulator(spec) as server:
+        yield server
+
+
+async def test_snapshot_commands(sim2019: SimulatorServer) -> None:
+    vm = await vm_in(sim2019, "shut off")
+    code, out, err = await cli(sim2019, "snapshot-create-as", vm.name, "s1")
+    assert (code, out) == (0, "Domain snapshot s1 created\n"), err
+    assert (await cli(sim2019, "snapshot-create-as", vm.name, "--name", "s2"))[0] == 0
+    assert (await cli(sim2019, "snapshot-create-as", vm.name, "s3", "--type", "standard"))[0] == 0
+
+    code, out, err = await cli(sim2019, "snapshot-list", vm.name)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["Name", "Creation", "Time", "State"]
+    assert [line.split()[0] for line in lines[2:]] == ["s1", "s2", "s3"]
+    assert all(line.split()[-1] == "shutoff" for line in lines[2:])
+
+    code, out, err = await cli(sim2019, "snapshot-list", vm.name, "--tree")
+    # virsh's tree, trailing indent of the last leaf included.
+    assert out == "s1\n  |\n  +- s2\n      |\n      +- s3\n        \n", err
+
+    code, out, err = await cli(sim2019, "snapshot-info", vm.name, "s2")
+    assert code == 0, err
+    info = {line[:15].strip(): line[16:] for line in out.splitlines()}
+    assert info["Name:"] == "s2" and info["Domain:"] == vm.name
+    assert info["Current:"] == "no" and info["Parent:"] == "s1"
+    assert (info["Children:"], info["Descendants:"]) == ("1", "1")
+    code, out, err = await cli(sim2019, "snapshot-info", vm.name, "--current")
+    assert "Name:           s3" in out, err
+
+    code, out, err = await cli(sim2019, "snapshot-revert", vm.name, "s1")
+    assert (code, out) == (0, ""), err
+    code, out, err = await cli(sim2019, "--json", "snapshot-list", vm.name)
+    assert [s["name"] for s in json.loads(out) if s["current"]] == ["s1"]
+
+    code, out, err = await cli(sim2019, "snapshot-delete", vm.name, "s2", "--children")
+    assert (code, out) == (0, "Domain snapshot s2 deleted\n"), err
+    code, out, err = await cli(sim2019, "snapshot-list", vm.name, "--tree")
+    assert out == "s1\n\n"
+    code, out, err = await cli(sim2019, "snapshot-delete", vm.name, "missing")
+    assert code != 0 and "missing" in err
+
+
+async def test_snapshot_revert_running_domain_fails(sim2019: SimulatorServer) -> None:
+    vm = await vm_in(sim2019, "running")
+    assert (await cli(sim2019, "snapshot-create-as", vm.name, "live"))[0] == 0
+    code, _out, err = await cli(sim2019, "snapshot-revert", vm.name, "live")
+    assert code != 0 and "invalid state" in err

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiohyperv._exceptions import VMNotFound
+from aiohyperv._exceptions import ConfigError, NotFound, VMNotFound
+
+from ._format import format_kv, format_table
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Awaitable, Callable
 
-    from aiohyperv.hyperv import DomainStats
+    from aiohyperv.hyperv import Domain, DomainStats, Snapshot
 
     from ._commands import Context
 
@@ -121,6 +123,159 @@ async def cmd_dommemstat(ctx: Context) -> int:
     return 0
 
 
+# -- checkpoints ---------------------------------------------------------------------------------
+
+
+def _setup_snapshot_create_as(p: argparse.ArgumentParser) -> None:
+    _domain_arg(p)
+    p.add_argument("name", nargs="?", help="name of snapshot")
+    p.add_argument("--name", dest="name_opt", help="name of snapshot")
+    p.add_argument(
+        "--type",
+        choices=("production", "standard"),
+        help="checkpoint type (default: the VM's own setting)",
+    )
+
+
+async def cmd_snapshot_create_as(ctx: Context) -> int:
+    dom = await ctx.domain()
+    snap = await dom.snapshot_create(ctx.args.name_opt or ctx.args.name, consistency=ctx.args.type)
+    if ctx.json:
+        ctx.dump(snap.as_dict())
+    else:
+        ctx.extra(f"Domain snapshot {snap.name} created\n")
+    return 0
+
+
+def _setup_snapshot_list(p: argparse.ArgumentParser) -> None:
+    _domain_arg(p)
+    p.add_argument("--tree", action="store_true", help="list snapshots in a tree")
+
+
+def _tree(snaps: list[Snapshot]) -> str:
+    # virsh's vshTreePrintInternal (tools/vsh.c): a node, then "  |" above
+    # its children; each child as "+- name" under an indent that grows by "| " while siblings
+    # follow and "  " after the last; the last leaf of a branch ends with its indent alone.
+    children: dict[str | None, list[Snapshot]] = {}
+    ids = {s.id for s in snaps}
+    for snap in snaps:
+        parent = snap.parent_id if snap.parent_id in ids else None
+        children.setdefault(parent, []).append(snap)
+    lines: list[str] = []
+
+    def walk(node: Snapshot, last: bool, root: bool, indent: str) -> None:
+        lines.append(f"{indent}{'' if root else '+- '}{node.name}")
+        if not root:
+            indent += (" " if last else "|") + " "
+        kids = children.get(node.id, [])
+        if kids:
+            lines.append(f"{indent}  |")
+        for index, child in enumerate(kids):
+            walk(child, index == len(kids) - 1, False, indent + "  ")
+        if not kids and last:
+            lines.append(indent)
+
+    for root in children.get(None, []):
+        walk(root, True, True, "")
+    return "".join(f"{line}\n" for line in lines)
+
+
+async def cmd_snapshot_list(ctx: Context) -> int:
+    # virsh-snapshot.c cmdSnapshotList: Name / Creation Time / State, or --tree.
+    dom = await ctx.domain()
+    snaps = await dom.snapshot_list()
+    if ctx.json:
+        ctx.dump([s.as_dict() for s in snaps])
+        return 0
+    if ctx.args.tree:
+        ctx.write(_tree(snaps))
+        return 0
+    rows = [
+        (s.name, s.created.strftime("%Y-%m-%d %H:%M:%S %z") if s.created else "-", s.state)
+        for s in snaps
+    ]
+    ctx.write(format_table(("Name", "Creation Time", "State"), rows))
+    return 0
+
+
+def _setup_snapshot_named(p: argparse.ArgumentParser) -> None:
+    _domain_arg(p)
+    p.add_argument("snapshotname", nargs="?", help="snapshot name")
+    p.add_argument("--current", action="store_true", help="the current snapshot")
+
+
+async def _named(ctx: Context, dom: Domain) -> Snapshot:
+    if ctx.args.snapshotname:
+        return await dom.snapshot_lookup(ctx.args.snapshotname)
+    if ctx.args.current:
+        current = [s for s in await dom.snapshot_list() if s.current]
+        if current:
+            return current[0]
+        raise NotFound(f"domain '{dom.name}' has no current snapshot", host=ctx.conn.host)
+    raise ConfigError("a snapshot name or --current is required")
+
+
+async def cmd_snapshot_info(ctx: Context) -> int:
+    # virsh-snapshot.c cmdSnapshotInfo: "%-15s %s" pairs.
+    dom = await ctx.domain()
+    snap = await _named(ctx, dom)
+    snaps = await dom.snapshot_list()
+    by_parent: dict[str | None, list[Snapshot]] = {}
+    for other in snaps:
+        by_parent.setdefault(other.parent_id, []).append(other)
+    descendants, todo = 0, list(by_parent.get(snap.id, []))
+    while todo:
+        descendants += 1
+        todo += by_parent.get(todo.pop().id, [])
+    parent = next((s.name for s in snaps if s.id == snap.parent_id), None)
+    children = len(by_parent.get(snap.id, []))
+    if ctx.json:
+        ctx.dump(
+            {**snap.as_dict(), "domain": dom.name, "parent": parent, "children": children,
+             "descendants": descendants}
+        )  # fmt: skip
+        return 0
+    pairs: list[tuple[str, object]] = [
+        ("Name:", snap.name),
+        ("Domain:", dom.name),
+        ("Current:", "yes" if snap.current else "no"),
+        ("State:", snap.state),
+        ("Location:", "internal"),
+        ("Parent:", parent or "-"),
+        ("Children:", children),
+        ("Descendants:", descendants),
+        ("Metadata:", "yes"),
+    ]
+    ctx.write(format_kv(pairs, width=15))
+    return 0
+
+
+async def cmd_snapshot_revert(ctx: Context) -> int:
+    # virsh prints nothing when the revert succeeds.
+    dom = await ctx.domain()
+    snap = await _named(ctx, dom)
+    await dom.snapshot_revert(snap.id)
+    if ctx.json:
+        ctx.dump({"domain": dom.name, "snapshot": snap.name, "reverted": True})
+    return 0
+
+
+def _setup_snapshot_delete(p: argparse.ArgumentParser) -> None:
+    _setup_snapshot_named(p)
+    p.add_argument("--children", action="store_true", help="delete snapshot and all children")
+
+
+async def cmd_snapshot_delete(ctx: Context) -> int:
+    dom = await ctx.domain()
+    snap = await _named(ctx, dom)
+    await dom.snapshot_delete(snap.id, children=ctx.args.children)
+    if ctx.json:
+        ctx.dump({"domain": dom.name, "snapshot": snap.name, "deleted": True})
+    else:
+        ctx.extra(f"Domain snapshot {snap.name} deleted\n")
+    return 0
+
+
 BEYOND_COMMANDS: tuple[
     tuple[
         str,
@@ -134,4 +289,13 @@ BEYOND_COMMANDS: tuple[
     ("domstats", "get statistics about one or multiple domains", cmd_domstats, _setup_domstats,
      False),
     ("dommemstat", "get memory statistics for a domain", cmd_dommemstat, _domain_arg, False),
+    ("snapshot-create-as", "Create a snapshot from a set of args", cmd_snapshot_create_as,
+     _setup_snapshot_create_as, True),
+    ("snapshot-list", "List snapshots for a domain", cmd_snapshot_list, _setup_snapshot_list,
+     False),
+    ("snapshot-info", "snapshot information", cmd_snapshot_info, _setup_snapshot_named, False),
+    ("snapshot-revert", "Revert a domain to a snapshot", cmd_snapshot_revert,
+     _setup_snapshot_named, True),
+    ("snapshot-delete", "Delete a domain snapshot", cmd_snapshot_delete, _setup_snapshot_delete,
+     True),
 )  # fmt: skip

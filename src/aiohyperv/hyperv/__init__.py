@@ -45,6 +45,7 @@ from ._enums import (
 from ._image import rgb565_to_png, rgb565_to_ppm
 from ._jobs import JobPolicy, wait_for_job
 from ._keycodes import CODESETS, parse_keycode, to_win32
+from ._snapshots import Snapshot
 from ._stats import DomainStats, RequestedInformation
 from ._types import DomainInfo, NetworkInfo, NodeInfo, SchedulerParameters, VcpuInfo
 
@@ -81,6 +82,7 @@ __all__ = [
     "ReturnCode",
     "SchedulerParameters",
     "SerialDef",
+    "Snapshot",
     "StateInfo",
     "VcpuInfo",
     "VcpuState",

@@ -123,6 +123,7 @@ class HyperVConnection(AsyncClosing):
         self._closed = False
         self._computer_system: CimInstance | None = None
         self._vsms_keys: dict[str, str] | None = None
+        self._service_keys: dict[str, dict[str, str]] = {}
         self._switches: dict[str, str] = {}
         self._switches_at = -1.0
         #: Run "independent" queries one after another (to measure what concurrency buys).
@@ -297,6 +298,25 @@ class HyperVConnection(AsyncClosing):
                         keys[name] = value
             self._vsms_keys = keys
         return self._vsms_keys
+
+    async def service_keys(self, class_name: str) -> dict[str, str]:
+        """Selectors of one of the host's singleton services (looked up once per class).
+
+        For the snapshot, image management and migration services, which, like the VSMS,
+        are CIM_Service singletons keyed by CreationClassName, Name, SystemCreationClassName
+        and SystemName.
+        """
+        keys = self._service_keys.get(class_name)
+        if keys is None:
+            rows = await self.query(_wql.select(class_name))
+            keys = {"CreationClassName": class_name}
+            if rows:
+                for name in ("CreationClassName", "Name", "SystemCreationClassName", "SystemName"):
+                    value = rows[0].get_str(name)
+                    if value:
+                        keys[name] = value
+            self._service_keys[class_name] = keys
+        return keys
 
     async def invoke_vsms(self, method: str, params: Mapping[str, InvokeValue]) -> MethodResult:
         """Invoke a Msvm_VirtualSystemManagementService method and wait for its job."""

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
 
     from ._connection import HyperVConnection
     from ._devices import Kind
+    from ._snapshots import Consistency, Snapshot
     from ._stats import DomainStats
 
 __all__ = ["Domain", "define_domain"]
@@ -252,6 +253,40 @@ class Domain:
         if not rows:
             raise self._error(ProtocolError(f"no summary information for domain {self.name!r}"))
         return rows[0]
+
+    # -- checkpoints (Msvm_VirtualSystemSnapshotService; see _snapshots) ------------------------
+
+    async def snapshot_create(
+        self, name: str | None = None, *, consistency: Consistency | None = None
+    ) -> Snapshot:
+        """Take a checkpoint and wait for it; see :func:`create_snapshot`."""
+        from ._snapshots import create_snapshot
+
+        return await create_snapshot(self, name, consistency=consistency)
+
+    async def snapshot_list(self) -> list[Snapshot]:
+        """Every checkpoint, oldest first."""
+        from ._snapshots import list_snapshots
+
+        return await list_snapshots(self)
+
+    async def snapshot_lookup(self, name: str) -> Snapshot:
+        """The checkpoint called ``name``; :class:`NotFound` if none (or several) are."""
+        from ._snapshots import lookup_snapshot
+
+        return await lookup_snapshot(self, name)
+
+    async def snapshot_revert(self, name: str) -> Snapshot:
+        """Apply a checkpoint (the VM must be off or saved) and wait for it."""
+        from ._snapshots import revert_snapshot
+
+        return await revert_snapshot(self, name)
+
+    async def snapshot_delete(self, name: str, *, children: bool = False) -> Snapshot:
+        """Delete a checkpoint (``children``: with everything below it) and wait for it."""
+        from ._snapshots import delete_snapshot
+
+        return await delete_snapshot(self, name, children=children)
 
     async def get_max_memory(self) -> int:
         """The memory limit in KiB."""

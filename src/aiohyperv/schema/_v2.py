@@ -219,5 +219,43 @@ def build() -> Schema:
         uint16 ApplicationHealth; uint16 IntegrationServicesVersionState;
         uint16 MemorySpansPhysicalNumaNodes;""",
     )
+    # Checkpoints (Microsoft: "Msvm_VirtualSystemSnapshotService class",
+    # "Msvm_VirtualSystemSnapshotSettingData class", "Msvm_SnapshotOfVirtualSystem class",
+    # "Msvm_ParentChildSettingData class", "Msvm_MostCurrentSnapshotInBranch class").
+    s.add(
+        "Msvm_VirtualSystemSnapshotService",
+        "CIM_VirtualSystemSnapshotService CIM_Service CIM_EnabledLogicalElement",
+        SERVICE_KEYS,
+        SERVICE,
+    )
+    s.add(
+        "Msvm_VirtualSystemSnapshotSettingData",
+        "CIM_SettingData CIM_ManagedElement",
+        "InstanceID",
+        MANAGED_ELEMENT
+        + "uint8 ConsistencyLevel; boolean IgnoreNonSnapshottableDisks; uint8 GuestBackupType;",
+    )
+    s.add(
+        "Msvm_SnapshotOfVirtualSystem",
+        "CIM_SnapshotOfVirtualSystem CIM_ElementSettingData",
+        "Antecedent Dependent",
+        "CIM_ComputerSystem REF Antecedent; CIM_VirtualSystemSettingData REF Dependent;",
+        association=True,
+    )
+    s.add(
+        "Msvm_ParentChildSettingData",
+        "CIM_Dependency",
+        "Antecedent Dependent",
+        """Msvm_VirtualSystemSettingData REF Antecedent;
+        Msvm_VirtualSystemSettingData REF Dependent;""",
+        association=True,
+    )
+    s.add(
+        "Msvm_MostCurrentSnapshotInBranch",
+        "CIM_MostCurrentSnapshotInBranch CIM_Dependency",
+        "Antecedent Dependent",
+        "CIM_ComputerSystem REF Antecedent; CIM_VirtualSystemSettingData REF Dependent;",
+        association=True,
+    )
     add_associations(s, v1=False)
     return s

@@ -17,7 +17,15 @@ import random
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from aiohyperv.simulator._host import VM, Job, Resource, SimulatedHost, VMState, rng_guid
+from aiohyperv.simulator._host import (
+    VM,
+    Job,
+    Resource,
+    SimulatedHost,
+    Snapshot,
+    VMState,
+    rng_guid,
+)
 from aiohyperv.simulator._instance import (
     Instance,
     Ref,
@@ -26,6 +34,7 @@ from aiohyperv.simulator._instance import (
     parse_object_path,
 )
 from aiohyperv.simulator._schema import SCHEMAS, ClassDef
+from aiohyperv.simulator._snapshots import snapshot_refs, snapshot_vssd_values
 from aiohyperv.simulator._thumbnail import render_thumbnail
 from aiohyperv.wsman._ns import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2
 
@@ -665,7 +674,69 @@ def _vm_cs(host: SimulatedHost, vm: VM) -> Instance:
 
 def _vssd(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
     for machine in [vm] if vm is not None else list(host.all_vms()):
-        yield _vssd_of(host, machine)
+        realized = _vssd_of(host, machine)
+        if not machine.snapshots or host.os.v1:
+            yield realized
+            continue
+        # A checkpoint's settings are the VM's as of then; Parent points up the tree and the
+        # realized settings' Parent at the current checkpoint.
+        realized.values["Parent"] = _snapshot_path(host, machine.current_snapshot)
+        yield realized
+        for snap in machine.snapshots:
+            values = {**realized.values, **snapshot_vssd_values(machine, snap)}
+            values["Parent"] = _snapshot_path(host, snap.parent)
+            yield Instance(realized.cls, values)
+
+
+def _snapshot_path(host: SimulatedHost, guid: str | None) -> str | None:
+    if guid is None:
+        return None
+    return setting_path(host, "Msvm_VirtualSystemSettingData", f"Microsoft:{guid}")
+
+
+def _snapshot_ref(host: SimulatedHost, snap: Snapshot) -> Ref:
+    return _ref(host, "Msvm_VirtualSystemSettingData", InstanceID=f"Microsoft:{snap.guid}")
+
+
+def _snapshot_assocs(name: str) -> Callable[[SimulatedHost, VM | None], Iterator[Instance]]:
+    def provider(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+        for machine in [vm] if vm is not None else list(host.all_vms()):
+            rows = snapshot_refs(
+                host, machine, vssd_ref(host, machine), lambda s: _snapshot_ref(host, s)
+            )
+            for class_name, refs in rows:
+                if class_name == name:
+                    yield _assoc(host, name, **refs)
+
+    return provider
+
+
+def _snapshot_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    # Msvm_VirtualSystemSnapshotService's MOF defaults (Microsoft's class page).
+    yield _inst(
+        host,
+        "Msvm_VirtualSystemSnapshotService",
+        {
+            "Caption": "Hyper-V Virtual System Snapshot Service",
+            "Description": "Service for creating, destroying, and applying virtual machine "
+            "snapshots",
+            "ElementName": "Msvm_VirtualSystemSnapshotService",
+            "Name": "vssnapsvc",
+            "CreationClassName": "Msvm_VirtualSystemSnapshotService",
+            "SystemCreationClassName": "Msvm_ComputerSystem",
+            "SystemName": host.computer_name,
+            "OperationalStatus": _OPERATIONAL_OK,
+            "StatusDescriptions": ["The service is running normally"],
+            "HealthState": 5,
+            "EnabledState": 2,
+            "RequestedState": 12,
+            "EnabledDefault": 2,
+            "TransitioningToState": 12,
+            "Started": True,
+        },
+    )
 
 
 @functools.lru_cache(maxsize=65536)
@@ -740,7 +811,7 @@ def _vssd_of(host: SimulatedHost, vm: VM) -> Instance:
             "BIOSNumLock": False,
             "BootOrder": None if gen2 else [1, 2, 3, 0],
             "BootSourceOrder": None,
-            "UserSnapshotType": 3,
+            "UserSnapshotType": vm.snapshot_type,
             "IsSaved": saved,
             "AllowFullSCSICommandSet": False,
             "DebugChannelId": 0,
@@ -1785,6 +1856,10 @@ _PROVIDERS: dict[str, dict[str, Callable[[SimulatedHost, VM | None], Iterator[In
             "Msvm_EmulatedEthernetPortSettingData"
         ),
         "msvm_elementsettingdata": _element_setting_data,
+        "msvm_virtualsystemsnapshotservice": _snapshot_service,
+        "msvm_snapshotofvirtualsystem": _snapshot_assocs("Msvm_SnapshotOfVirtualSystem"),
+        "msvm_parentchildsettingdata": _snapshot_assocs("Msvm_ParentChildSettingData"),
+        "msvm_mostcurrentsnapshotinbranch": _snapshot_assocs("Msvm_MostCurrentSnapshotInBranch"),
     },
     NAMESPACE_V1: {
         **_SHARED,
