@@ -159,3 +159,23 @@ async def test_snapshot_revert_running_domain_fails(sim2019: SimulatorServer) ->
     assert (await cli(sim2019, "snapshot-create-as", vm.name, "live"))[0] == 0
     code, _out, err = await cli(sim2019, "snapshot-revert", vm.name, "live")
     assert code != 0 and "invalid state" in err
+
+
+# -- domblkinfo ------------------------------------------------------------------------------------
+
+
+async def test_domblkinfo(sim2019: SimulatorServer) -> None:
+    vm = next(iter(sim2019.hosts[0].vms.values()))
+    code, out, err = await cli(sim2019, "domblklist", vm.name)
+    target = out.splitlines()[2].split()[0]
+    code, out, err = await cli(sim2019, "domblkinfo", vm.name, target)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert [line[:16] for line in lines] == ["Capacity:       ", "Allocation:     ",
+                                              "Physical:       "]  # fmt: skip
+    capacity, allocation, physical = (int(line[16:]) for line in lines)
+    assert capacity >= 40 * 1024**3 and allocation == physical > 0
+    code, out, err = await cli(sim2019, "--json", "domblkinfo", vm.name, target)
+    assert json.loads(out)["capacity"] == capacity
+    code, out, err = await cli(sim2019, "domblkinfo", vm.name, "sdz")
+    assert code != 0 and "sdz" in err

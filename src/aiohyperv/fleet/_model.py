@@ -44,12 +44,21 @@ class DiskInfo:
     Attributes:
         path: The image file (``.vhdx``/``.vhd``/``.iso``) or pass-through disk path.
         kind: ``"disk"`` for hard disk images, ``"dvd"`` for optical media.
-        size: Maximum size in bytes when the host reports it, else None.
+        size: Maximum size in bytes (MaxInternalSize) when the host reports it, else None.
+        file_size: The image file's size on the host in bytes (FileSize).
+        format: ``"vhd"``, ``"vhdx"`` or ``"vhdset"``.
+        type: ``"fixed"``, ``"dynamic"`` or ``"differencing"``.
+
+    The last three (and ``size``) come from Msvm_ImageManagementService, two requests per
+    disk, so only an inventory run with ``disks=True`` fills them.
     """
 
     path: str
     kind: str = "disk"
     size: int | None = None
+    file_size: int | None = None
+    format: str | None = None
+    type: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -48,6 +48,7 @@ from ._keycodes import CODESETS, parse_keycode, to_win32
 from ._snapshots import Snapshot
 from ._stats import DomainStats, RequestedInformation
 from ._types import DomainInfo, NetworkInfo, NodeInfo, SchedulerParameters, VcpuInfo
+from ._vhd import DiskImageInfo
 
 __all__ = [
     "CODESETS",
@@ -60,6 +61,7 @@ __all__ = [
     "CapabilitiesDef",
     "ControllerDef",
     "DiskDef",
+    "DiskImageInfo",
     "Domain",
     "DomainDef",
     "DomainInfo",

@@ -72,6 +72,8 @@ DRIVER_CLASSES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "Msvm_SerialPortSettingData",
             "Msvm_StorageAllocationSettingData",
             "Msvm_VirtualEthernetSwitch",
+            "Msvm_ImageManagementService",
+            "Msvm_VirtualHardDiskSettingData",
             "Msvm_VirtualSystemSnapshotService",
             "Msvm_VirtualSystemSnapshotSettingData",
         ),

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from ._domain import Domain
     from ._enums import NamespaceVersion
     from ._stats import DomainStats
+    from ._vhd import DiskImageInfo
 
 __all__ = ["HyperVConnection", "connect"]
 
@@ -615,6 +616,16 @@ class HyperVConnection(AsyncClosing):
         from ._stats import summary
 
         return await summary(self)
+
+    async def disk_image_info(self, path: str) -> DiskImageInfo:
+        """Format, type, capacity and file size of the virtual hard disk ``path``.
+
+        Two Msvm_ImageManagementService calls (GetVirtualHardDiskSettingData and
+        GetVirtualHardDiskState), sent together; see :class:`DiskImageInfo`.
+        """
+        from ._vhd import disk_image_info
+
+        return await disk_image_info(self, path)
 
     def is_encrypted(self) -> bool:
         """True over HTTPS."""

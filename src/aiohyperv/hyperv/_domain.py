@@ -18,6 +18,7 @@ from aiohyperv._exceptions import (
     ConfigError,
     HyperVError,
     InvalidOperation,
+    NotFound,
     ProtocolError,
     VMNotFound,
     WSManFault,
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     from ._devices import Kind
     from ._snapshots import Consistency, Snapshot
     from ._stats import DomainStats
+    from ._vhd import DiskImageInfo
 
 __all__ = ["Domain", "define_domain"]
 
@@ -253,6 +255,25 @@ class Domain:
         if not rows:
             raise self._error(ProtocolError(f"no summary information for domain {self.name!r}"))
         return rows[0]
+
+    async def block_info(self, disk: str) -> DiskImageInfo:
+        """Capacity, file size, format and type of one of the domain's disk images.
+
+        Args:
+            disk: the disk's target (``sda``, ``hda``...) as ``domblklist`` shows it, or its
+                image path.
+
+        Raises:
+            NotFound: the domain has no such disk image.
+        """
+        definition = await self.definition()
+        wanted = disk.casefold()
+        for entry in definition.disks:
+            if entry.device != "disk" or not entry.source:
+                continue
+            if wanted in ((entry.target_dev or "").casefold(), entry.source.casefold()):
+                return await self._conn.disk_image_info(entry.source)
+        raise self._error(NotFound(f"domain {self.name!r} has no disk {disk!r}"))
 
     # -- checkpoints (Msvm_VirtualSystemSnapshotService; see _snapshots) ------------------------
 

@@ -257,5 +257,32 @@ def build() -> Schema:
         "CIM_ComputerSystem REF Antecedent; CIM_VirtualSystemSettingData REF Dependent;",
         association=True,
     )
+    # Virtual disk images (Microsoft: "Msvm_ImageManagementService class",
+    # "Msvm_VirtualHardDiskSettingData class", "Msvm_VirtualHardDiskState class"); the last two
+    # travel only as embedded instances in GetVirtualHardDiskSettingData/-State outputs.
+    s.add(
+        "Msvm_ImageManagementService",
+        "CIM_Service CIM_EnabledLogicalElement",
+        SERVICE_KEYS,
+        SERVICE,
+    )
+    s.add(
+        "Msvm_VirtualHardDiskSettingData",
+        "CIM_SettingData CIM_ManagedElement",
+        "InstanceID",
+        MANAGED_ELEMENT
+        + """uint16 Type; uint16 Format; string Path; string ParentPath;
+        datetime ParentTimestamp; string ParentIdentifier; uint64 MaxInternalSize;
+        uint32 BlockSize; uint32 LogicalSectorSize; uint32 PhysicalSectorSize;
+        string VirtualDiskId; uint64 DataAlignment; uint16 PmemAddressAbstractionType;
+        boolean IsPmemCompatible;""",
+    )
+    s.add(
+        "Msvm_VirtualHardDiskState",
+        "",
+        "",
+        """uint64 FileSize; boolean InUse; uint64 MinInternalSize; uint32 PhysicalSectorSize;
+        uint32 Alignment; uint32 FragmentationPercentage;""",
+    )
     add_associations(s, v1=False)
     return s

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiohyperv.cim import EPR, CimDateTime, CimInstance, CimType, EmbeddedInstance
+from aiohyperv.simulator import _disks as disks
 from aiohyperv.simulator import _snapshots as snapshots
 from aiohyperv.simulator._host import (
     VM,
@@ -855,6 +856,26 @@ def _destroy(tree: bool, param: str) -> Callable[[SimulatedHost, Instance, _Args
     return handler
 
 
+# --- Msvm_ImageManagementService ------------------------------------------------------------------
+# GetVirtualHardDiskSettingData(Path) -> SettingData and GetVirtualHardDiskState(Path) -> State
+# (Microsoft's pages for the methods): 0 with the embedded instance, 32773 Invalid parameter,
+# 32779 File not found.
+def _get_vhd_settings(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:
+    path = args.get_str("Path")
+    if not path:
+        raise MethodFault("missing parameter Path")
+    code, settings = disks.disk_settings(host, path)
+    return MethodResult(code, {"SettingData": settings} if settings is not None else {})
+
+
+def _get_vhd_state(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:
+    path = args.get_str("Path")
+    if not path:
+        raise MethodFault("missing parameter Path")
+    code, state = disks.disk_state(host, path)
+    return MethodResult(code, {"State": state} if state is not None else {})
+
+
 # --- tables ---------------------------------------------------------------------------------------
 _COMMON: dict[tuple[str, str], Callable[[SimulatedHost, Instance, _Args], MethodResult]] = {
     ("msvm_computersystem", "requeststatechange"): _request_state_change,
@@ -869,8 +890,11 @@ _COMMON: dict[tuple[str, str], Callable[[SimulatedHost, Instance, _Args], Method
 }
 _VSMS = "msvm_virtualsystemmanagementservice"
 _SNAP = "msvm_virtualsystemsnapshotservice"
+_IMS = "msvm_imagemanagementservice"
 _V2_METHODS = {
     **_COMMON,
+    (_IMS, "getvirtualharddisksettingdata"): _get_vhd_settings,
+    (_IMS, "getvirtualharddiskstate"): _get_vhd_state,
     (_SNAP, "createsnapshot"): _create_snapshot,
     (_SNAP, "applysnapshot"): _apply_snapshot,
     (_SNAP, "destroysnapshot"): _destroy(False, "AffectedSnapshot"),

@@ -711,6 +711,32 @@ def _snapshot_assocs(name: str) -> Callable[[SimulatedHost, VM | None], Iterator
     return provider
 
 
+def _image_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    # Msvm_ImageManagementService's MOF defaults (Microsoft's class page).
+    yield _inst(
+        host,
+        "Msvm_ImageManagementService",
+        {
+            "Caption": "Hyper-V Image Management Service",
+            "Description": "Provides Image Management servicing for Hyper-V",
+            "ElementName": "Hyper-V Image Management Service",
+            "Name": "vhdsvc",
+            "CreationClassName": "Msvm_ImageManagementService",
+            "SystemCreationClassName": "Msvm_ComputerSystem",
+            "SystemName": host.computer_name,
+            "OperationalStatus": _OPERATIONAL_OK,
+            "StatusDescriptions": ["OK"],
+            "HealthState": 5,
+            "EnabledState": 2,
+            "RequestedState": 12,
+            "EnabledDefault": 2,
+            "Started": True,
+        },
+    )
+
+
 def _snapshot_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
     if vm is not None:
         return
@@ -1857,6 +1883,7 @@ _PROVIDERS: dict[str, dict[str, Callable[[SimulatedHost, VM | None], Iterator[In
         ),
         "msvm_elementsettingdata": _element_setting_data,
         "msvm_virtualsystemsnapshotservice": _snapshot_service,
+        "msvm_imagemanagementservice": _image_service,
         "msvm_snapshotofvirtualsystem": _snapshot_assocs("Msvm_SnapshotOfVirtualSystem"),
         "msvm_parentchildsettingdata": _snapshot_assocs("Msvm_ParentChildSettingData"),
         "msvm_mostcurrentsnapshotinbranch": _snapshot_assocs("Msvm_MostCurrentSnapshotInBranch"),
