@@ -179,3 +179,29 @@ async def test_domblkinfo(sim2019: SimulatorServer) -> None:
     assert json.loads(out)["capacity"] == capacity
     code, out, err = await cli(sim2019, "domblkinfo", vm.name, "sdz")
     assert code != 0 and "sdz" in err
+
+
+# -- domifaddr -------------------------------------------------------------------------------------
+
+
+async def test_domifaddr(sim2019: SimulatorServer) -> None:
+    vm = await vm_in(sim2019, "running")
+    vm.guest_os = "Ubuntu 22.04.4 LTS"
+    code, out, err = await cli(sim2019, "domifaddr", vm.name)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f" {'Name':<10} {'MAC address':<20} {'Protocol':<8}     Address"
+    assert set(lines[1]) == {"-"}
+    rows = lines[2:]
+    assert len(rows) == 2 * vm.nics
+    first, second = rows[0], rows[1]
+    assert first.startswith(" Network Adapter 00:15:5D") and " ipv4 " in first
+    assert first.rstrip().endswith("/24")
+    assert second.startswith(f" {'-':<10} {'-':<17}    ipv6") and second.endswith("/64")
+    code, out, err = await cli(sim2019, "--json", "domifaddr", vm.name)
+    assert json.loads(out)[0]["addresses"][0]["prefix"] == 24
+
+    off = await vm_in(sim2019, "shut off")
+    code, out, err = await cli(sim2019, "domifaddr", off.name)
+    assert code == 0, err
+    assert all(line.split()[-2:] == ["N/A", "N/A"] for line in out.splitlines()[2:])

@@ -96,7 +96,7 @@ async def test_json_document(start_hosts: StartHosts) -> None:
     code, out, _ = await run(str(sim.uri), "--format", "json", "--concurrency", "1")
     assert code == 0
     doc = json.loads(out)
-    assert doc["summary"]["hosts"] == 1 and doc["summary"]["requests"] == 10
+    assert doc["summary"]["hosts"] == 1 and doc["summary"]["requests"] == 12
     assert doc["hosts"][0]["hostname"] == "hv-json"
 
 

@@ -89,6 +89,15 @@ def check_against_simulator(inv: HostInventory, sim: SimHost) -> None:
             assert vm.heartbeat == ("ok" if rec.guest_os else "no contact")
         assert vm.health == "ok"
         assert vm.replication == (None if v1 else "disabled")
+        # Guest reports (KVP and guest NIC configuration): running guests with integration
+        # services only, and only on 2012+ (one host-wide query each).
+        reporting = not v1 and rec.state == 2 and bool(rec.guest_os)
+        assert vm.fqdn == (f"{rec.name}.{host.domain}" if reporting else None)
+        assert vm.guest_os == (rec.guest_os if reporting else None)
+        assert (vm.integration_services is not None) == reporting
+        for nic in vm.nics:
+            assert bool(nic.addresses) == reporting
+            assert all(a.startswith(("10.", "fe80::")) for a in nic.addresses)
 
 
 @pytest.mark.parametrize("os_name", ALL_OS)
@@ -100,11 +109,11 @@ async def test_inventory_matches_the_host(start_hosts: StartHosts, os_name: str)
         requests = session.stats.requests
     check_against_simulator(inv, sim)
     # A handful of whole-class enumerations, whatever the number of VMs.
-    # 3 cimv2 + 6 virtualization enumerations + 1 GetSummaryInformation (v1: 7 + 1).
+    # 3 cimv2 + 8 virtualization enumerations + 1 GetSummaryInformation (v1: 7 + 1).
     if os_name == "2008R2":
-        assert requests <= 3 + 7 + 8  # cimv2 + (failed) v2 probe + v1
+        assert requests <= 3 + 9 + 8  # cimv2 + (failed) v2 probe + v1
     else:
-        assert requests == 10
+        assert requests == 12
 
 
 async def test_request_count_does_not_grow_with_vms(start_hosts: StartHosts) -> None:
@@ -114,7 +123,7 @@ async def test_request_count_does_not_grow_with_vms(start_hosts: StartHosts) -> 
     result = await Fleet([small.uri, big.uri], auth=CREDENTIALS).run(inventory_op)
     result.raise_for_errors()
     counts = [r.requests for r in result]
-    assert counts[0] == counts[1] == 10
+    assert counts[0] == counts[1] == 12
     assert [r.value.requests for r in result if r.value] == counts
     big_inv = result.results[1].value
     assert big_inv is not None and len(big_inv.vms) == 60

@@ -31,7 +31,7 @@ async def test_disk_details_are_opt_in(start_hosts: StartHosts) -> None:
     assert all(d.size is None for d in dvds)  # ISO images are not asked about
     # The standard inventory costs the same whatever the VM count; the details cost two
     # requests per disk image.
-    assert plain.requests == 10
+    assert plain.requests == 12
     assert detailed.requests == plain.requests + 2 * len(disks)
     print(
         f"\ninventory requests/host ({len(inv.vms)} VMs, {len(disks)} disks): "

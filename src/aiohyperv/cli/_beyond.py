@@ -148,6 +148,39 @@ async def cmd_domblkinfo(ctx: Context) -> int:
     return 0
 
 
+# -- guest addresses -----------------------------------------------------------------------------
+
+
+def _setup_domifaddr(p: argparse.ArgumentParser) -> None:
+    _domain_arg(p)
+    p.add_argument("--full", action="store_true", help="always display names and MACs")
+    p.add_argument(
+        "--source", choices=("agent",), default="agent",
+        help="Hyper-V's integration services play the guest agent's part",
+    )  # fmt: skip
+
+
+async def cmd_domifaddr(ctx: Context) -> int:
+    # virsh-domain-monitor.c cmdDomIfAddr: the header " %-10s %-20s %-8s     %s" and a rule,
+    # then " %-10s %-17s    %-12s %s/%d" per address, "-" for the name and MAC after an
+    # interface's first address (unless --full), "N/A" for an interface without addresses.
+    dom = await ctx.domain()
+    nics = await dom.interface_addresses()
+    if ctx.json:
+        ctx.dump([n.as_dict() for n in nics])
+        return 0
+    ctx.extra(f" {'Name':<10} {'MAC address':<20} {'Protocol':<8}     Address\n{'-' * 79}\n")
+    for nic in nics:
+        mac = nic.mac or ""
+        if not nic.addresses:
+            ctx.write(f" {nic.name:<10} {mac:<17}    {'N/A':<12} N/A\n")
+        for index, addr in enumerate(nic.addresses):
+            text = addr.address if addr.prefix is None else f"{addr.address}/{addr.prefix}"
+            name, hw = (nic.name, mac) if ctx.args.full or index == 0 else ("-", "-")
+            ctx.write(f" {name:<10} {hw:<17}    {addr.type:<12} {text}\n")
+    return 0
+
+
 # -- checkpoints ---------------------------------------------------------------------------------
 
 
@@ -316,6 +349,8 @@ BEYOND_COMMANDS: tuple[
     ("dommemstat", "get memory statistics for a domain", cmd_dommemstat, _domain_arg, False),
     ("domblkinfo", "domain block device size information", cmd_domblkinfo, _setup_domblkinfo,
      False),
+    ("domifaddr", "Get network interfaces' addresses for a running domain", cmd_domifaddr,
+     _setup_domifaddr, False),
     ("snapshot-create-as", "Create a snapshot from a set of args", cmd_snapshot_create_as,
      _setup_snapshot_create_as, True),
     ("snapshot-list", "List snapshots for a domain", cmd_snapshot_list, _setup_snapshot_list,

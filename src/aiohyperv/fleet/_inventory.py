@@ -10,9 +10,10 @@ setting object carries at the front of its ``InstanceID``:
 * snapshots and host capability rows (``Microsoft:Definition\\...``) carry other GUIDs or names
   and so fall out of the join by themselves.
 
-On a 2012+ host that is 9 enumerations (each usually one round trip, as Enumerate is sent with
+On a 2012+ host that is 11 enumerations (each usually one round trip, as Enumerate is sent with
 ``OptimizeEnumeration``; processor, disk image and switch port settings share one query on their
-base class) plus one ``GetSummaryInformation`` call for every VM's memory demand: 10 requests,
+base class; guests' KVP items and addresses one query each) plus one ``GetSummaryInformation`` call
+for every VM's live statistics: 12 requests,
 whatever the number of VMs.  A 2008 R2 host (``root/virtualization``, WMI v1) uses the v1 class
 names and filters (11 requests).
 
@@ -38,6 +39,7 @@ from .._log import logger
 from .._version import pack_version
 from ..cim import CimInstance, parse_cimxml
 from ..hyperv import map_enabled_state
+from ..hyperv._guest import GuestInfo, info_from_pairs, kvp_pairs
 from ..hyperv._stats import demand_mib, health_label, heartbeat_label, replication_label
 from ..hyperv._vhd import read_disk_image
 from ..wsman import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2, Filter, resource_uri, wildcard_uri
@@ -115,6 +117,11 @@ V2_QUERIES: dict[str, str] = {
     "ports": "SELECT InstanceID, ElementName, Address, StaticMacAddress"
     " FROM Msvm_SyntheticEthernetPortSettingData",
     "switches": "SELECT Name, ElementName FROM Msvm_VirtualEthernetSwitch",
+    # What running guests report through their integration services: KVP intrinsic items
+    # (FQDN, OS, integration services version) and each NIC's addresses, one query each for
+    # the whole host.
+    "kvp": "SELECT SystemName, GuestIntrinsicExchangeItems FROM Msvm_KvpExchangeComponent",
+    "guestnet": "SELECT InstanceID, IPAddresses FROM Msvm_GuestNetworkAdapterConfiguration",
 }
 
 #: The same in root/virtualization (Windows Server 2008 R2).  Disks and DVDs are plain RASDs
@@ -453,7 +460,7 @@ async def _disk_details(session: WSManSession, inv: HostInventory, width: int) -
                 parse_cimxml(settings.get_str("SettingData") or ""),
                 parse_cimxml(state.get_str("State") or ""),
             )
-        except (ValueError, TypeError):
+        except (ProtocolError, ValueError, TypeError):
             logger.debug("inventory: unreadable disk details for %s", path)
             continue
         details[path] = DiskInfo(
@@ -670,7 +677,9 @@ def _network_index(switches: list[CimInstance], connections: list[CimInstance]) 
     return _NetworkIndex(switch_by_name=by_name, switch_by_port=by_port)
 
 
-def _nics(rows: list[CimInstance], network: _NetworkIndex) -> tuple[NicInfo, ...]:
+def _nics(
+    rows: list[CimInstance], network: _NetworkIndex, addresses: Mapping[str, list[str]]
+) -> tuple[NicInfo, ...]:
     nics: list[NicInfo] = []
     for port in rows:
         instance_id = _str(port, "InstanceID")
@@ -697,6 +706,7 @@ def _nics(rows: list[CimInstance], network: _NetworkIndex) -> tuple[NicInfo, ...
                 mac=format_mac(_str(port, "Address")),
                 switch=switch,
                 static_mac=_bool(port, "StaticMacAddress"),
+                addresses=tuple(addresses.get(_split_id(instance_id or "")[-1].upper(), ())),
             )
         )
     return tuple(nics)
@@ -709,6 +719,7 @@ def _vm(
     settings: Mapping[str, list[CimInstance]],
     network: _NetworkIndex,
     summary: CimInstance | None,
+    guest: _Guest | None = None,
 ) -> VMInventory:
     uuid = (_str(cs, "Name") or "").upper()
     enabled = _int(cs, "EnabledState")
@@ -742,8 +753,36 @@ def _vm(
         notes=_notes(vssd),
         autostart=_autostart(vssd, namespace),
         disks=_disks(settings.get("storage", [])),
-        nics=_nics(settings.get("ports", []), network),
+        nics=_nics(settings.get("ports", []), network, guest.addresses if guest else {}),
+        fqdn=guest.info.fqdn if guest else None,
+        guest_os=guest.info.os_name if guest else None,
+        guest_os_version=guest.info.os_version if guest else None,
+        integration_services=guest.info.integration_services if guest else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Guest:
+    info: GuestInfo
+    addresses: dict[str, list[str]]  # adapter GUID (upper case) -> addresses
+
+
+def _guests(kvp: list[CimInstance], guestnet: list[CimInstance]) -> dict[str, _Guest]:
+    """VM GUID -> what its guest reports (the ``kvp`` and ``guestnet`` rows, joined)."""
+    addresses: dict[str, dict[str, list[str]]] = {}
+    for row in guestnet:
+        parts = _split_id(_str(row, "InstanceID") or "")  # Microsoft:GuestNetwork\<VM>\<NIC>
+        if len(parts) >= 3:
+            addresses.setdefault(parts[1].upper(), {})[parts[2].upper()] = _list(row, "IPAddresses")
+    infos: dict[str, GuestInfo] = {}
+    for row in kvp:
+        guid = (_str(row, "SystemName") or "").upper()
+        if guid:
+            infos[guid] = info_from_pairs(kvp_pairs(_list(row, "GuestIntrinsicExchangeItems")))
+    return {
+        guid: _Guest(infos.get(guid, GuestInfo()), addresses.get(guid, {}))
+        for guid in infos.keys() | addresses.keys()
+    }
 
 
 def _split_settings(rows: list[CimInstance]) -> dict[str, list[CimInstance]]:
@@ -812,6 +851,7 @@ def build_inventory(
         if name:
             summaries[name.upper()] = summary
 
+    guests = _guests(rows.get("kvp", []), rows.get("guestnet", []))
     vms = []
     for cs in rows.get("vms", []):
         guid = (_str(cs, "Name") or "").upper()
@@ -823,6 +863,7 @@ def build_inventory(
                 settings.get(guid, {}),
                 network,
                 summaries.get(guid),
+                guests.get(guid),
             )
         )
     vms.sort(key=lambda vm: (vm.name.lower(), vm.uuid))

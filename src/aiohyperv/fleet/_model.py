@@ -70,12 +70,15 @@ class NicInfo:
         mac: MAC address as ``00:15:5D:..`` (None before the first start of a dynamic MAC).
         switch: Name of the switch it is connected to, or None when disconnected.
         static_mac: True when the MAC was set by hand rather than assigned by the host.
+        addresses: The IP addresses the guest reports on it (integration services, running
+            guests only; Msvm_GuestNetworkAdapterConfiguration).
     """
 
     name: str
     mac: str | None = None
     switch: str | None = None
     static_mac: bool | None = None
+    addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +111,9 @@ class VMInventory:
             None when not collected (2008 R2).
         disks: Attached disk and DVD images.
         nics: Network adapters.
+        fqdn / guest_os / guest_os_version / integration_services: What a running guest's
+            integration services report (KVP FullyQualifiedDomainName, OSName, OSVersion,
+            IntegrationServicesVersion); None otherwise and on 2008 R2.
     """
 
     name: str
@@ -133,6 +139,10 @@ class VMInventory:
     autostart: bool | None = None
     disks: tuple[DiskInfo, ...] = ()
     nics: tuple[NicInfo, ...] = ()
+    fqdn: str | None = None
+    guest_os: str | None = None
+    guest_os_version: str | None = None
+    integration_services: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

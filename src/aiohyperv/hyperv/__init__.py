@@ -42,6 +42,7 @@ from ._enums import (
     VcpuState,
     map_enabled_state,
 )
+from ._guest import GuestAddress, GuestInfo, GuestInterface
 from ._image import rgb565_to_png, rgb565_to_ppm
 from ._jobs import JobPolicy, wait_for_job
 from ._keycodes import CODESETS, parse_keycode, to_win32
@@ -69,6 +70,9 @@ __all__ = [
     "DomainStats",
     "EnabledStateV1",
     "EnabledStateV2",
+    "GuestAddress",
+    "GuestInfo",
+    "GuestInterface",
     "HyperVConnection",
     "InterfaceDef",
     "JobPolicy",

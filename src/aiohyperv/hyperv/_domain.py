@@ -68,6 +68,7 @@ if TYPE_CHECKING:
 
     from ._connection import HyperVConnection
     from ._devices import Kind
+    from ._guest import GuestInfo, GuestInterface
     from ._snapshots import Consistency, Snapshot
     from ._stats import DomainStats
     from ._vhd import DiskImageInfo
@@ -274,6 +275,18 @@ class Domain:
             if wanted in ((entry.target_dev or "").casefold(), entry.source.casefold()):
                 return await self._conn.disk_image_info(entry.source)
         raise self._error(NotFound(f"domain {self.name!r} has no disk {disk!r}"))
+
+    async def guest_info(self) -> GuestInfo:
+        """FQDN, OS name and version, integration services version (KVP intrinsic items)."""
+        from ._guest import guest_info
+
+        return await guest_info(self)
+
+    async def interface_addresses(self) -> list[GuestInterface]:
+        """Each synthetic NIC with the IP addresses the guest reports (virsh domifaddr)."""
+        from ._guest import interface_addresses
+
+        return await interface_addresses(self)
 
     # -- checkpoints (Msvm_VirtualSystemSnapshotService; see _snapshots) ------------------------
 

@@ -92,7 +92,7 @@ def _embedded(outputs: CimInstance, name: str) -> EmbeddedInstance | None:
         return None
     try:
         return parse_cimxml(text)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:  # parse_cimxml raises ProtocolError itself
         raise ProtocolError(f"{name} is not a CIM-XML instance: {exc}") from None
 
 

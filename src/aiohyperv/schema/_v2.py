@@ -284,5 +284,28 @@ def build() -> Schema:
         """uint64 FileSize; boolean InUse; uint64 MinInternalSize; uint32 PhysicalSectorSize;
         uint32 Alignment; uint32 FragmentationPercentage;""",
     )
+    # Guest information (Microsoft: "Msvm_KvpExchangeComponent class",
+    # "Msvm_KvpExchangeDataItem class", "Msvm_GuestNetworkAdapterConfiguration class").  The
+    # component's GuestIntrinsicExchangeItems are embedded Msvm_KvpExchangeDataItem instances.
+    s.add(
+        "Msvm_KvpExchangeComponent",
+        "CIM_LogicalDevice CIM_EnabledLogicalElement CIM_LogicalElement",
+        DEVICE_KEYS,
+        LOGICAL_DEVICE + "string GuestIntrinsicExchangeItems[]; string GuestExchangeItems[];",
+    )
+    s.add(
+        "Msvm_KvpExchangeDataItem",
+        "CIM_ManagedElement",
+        "InstanceID",
+        MANAGED_ELEMENT + "uint16 Source; string Name; string Data;",
+    )
+    s.add(
+        "Msvm_GuestNetworkAdapterConfiguration",
+        "",
+        "InstanceID",
+        """string InstanceID; uint16 ProtocolIFType; boolean DHCPEnabled; string IPAddresses[];
+        string Subnets[]; string DefaultGateways[]; string DNSServers[];
+        uint16 IPAddressOrigins[];""",
+    )
     add_associations(s, v1=False)
     return s

@@ -17,6 +17,7 @@ import random
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from aiohyperv.simulator._guest import guest_reports, kvp_items, nic_addresses
 from aiohyperv.simulator._host import (
     VM,
     Job,
@@ -711,6 +712,49 @@ def _snapshot_assocs(name: str) -> Callable[[SimulatedHost, VM | None], Iterator
     return provider
 
 
+KVP_IC_GUID = "2A34B1C2-FD73-4043-9A5B-F2E7F2D32EE0"
+
+
+def _synthetic_nics(host: SimulatedHost, vm: VM) -> list[str]:
+    """The InstanceIDs of the VM's synthetic NICs, in order."""
+    return [
+        r.instance_id
+        for r in vm_resources(host, vm)
+        if r.class_name == "Msvm_SyntheticEthernetPortSettingData"
+    ]
+
+
+def _kvp_components(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        nics = len(_synthetic_nics(host, machine))
+        contact = guest_reports(host, machine)
+        yield _device(
+            host,
+            machine,
+            "Msvm_KvpExchangeComponent",
+            KVP_IC_GUID,
+            Caption="Key-Value Pair Exchange",
+            Description="Microsoft Key-Value Pair Exchange Component",
+            ElementName="Key-Value Pair Exchange",
+            Name="Key-Value Pair Exchange",
+            OperationalStatus=[2] if contact else [12],
+            GuestIntrinsicExchangeItems=kvp_items(host, machine, nics),
+        )
+
+
+def _guest_network(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        for index, nic in enumerate(_synthetic_nics(host, machine)):
+            # Microsoft:GuestNetwork\<VM GUID>\<adapter GUID>, the adapter's part being the
+            # end of its Msvm_SyntheticEthernetPortSettingData InstanceID.
+            adapter = nic.rsplit("\\", 1)[-1]
+            values: dict[str, object] = {
+                "InstanceID": f"Microsoft:GuestNetwork\\{machine.guid}\\{adapter}",
+                **nic_addresses(host, machine, index),
+            }
+            yield _inst(host, "Msvm_GuestNetworkAdapterConfiguration", values)
+
+
 def _image_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
     if vm is not None:
         return
@@ -1360,6 +1404,7 @@ def _vm_devices(host: SimulatedHost, vm: VM) -> Iterator[Instance]:
     yield from _heartbeat_components(host, vm)
     yield from _keyboards(host, vm)
     if not host.os.v1:
+        yield from _kvp_components(host, vm)
         yield _display_of(host, vm)
     yield _video_head_of(host, vm)
     yield from _disk_drives_of(host, vm)
@@ -1884,6 +1929,8 @@ _PROVIDERS: dict[str, dict[str, Callable[[SimulatedHost, VM | None], Iterator[In
         "msvm_elementsettingdata": _element_setting_data,
         "msvm_virtualsystemsnapshotservice": _snapshot_service,
         "msvm_imagemanagementservice": _image_service,
+        "msvm_kvpexchangecomponent": _kvp_components,
+        "msvm_guestnetworkadapterconfiguration": _guest_network,
         "msvm_snapshotofvirtualsystem": _snapshot_assocs("Msvm_SnapshotOfVirtualSystem"),
         "msvm_parentchildsettingdata": _snapshot_assocs("Msvm_ParentChildSettingData"),
         "msvm_mostcurrentsnapshotinbranch": _snapshot_assocs("Msvm_MostCurrentSnapshotInBranch"),
