@@ -205,3 +205,47 @@ async def test_domifaddr(sim2019: SimulatorServer) -> None:
     code, out, err = await cli(sim2019, "domifaddr", off.name)
     assert code == 0, err
     assert all(line.split()[-2:] == ["N/A", "N/A"] for line in out.splitlines()[2:])
+
+
+# -- migrate ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def two_hosts() -> AsyncIterator[SimulatorServer]:
+    specs = [
+        HostSpec(name="hv01", os="2019", vms=3, seed=31, job_duration=0.02),
+        HostSpec(name="hv02", os="2019", vms=1, seed=32, job_duration=0.02),
+    ]
+    async with run_simulator(*specs) as server:
+        server.hosts[1].switches = list(server.hosts[0].switches)
+        yield server
+
+
+async def test_migrate_live_and_offline(two_hosts: SimulatorServer) -> None:
+    src, dst = two_hosts.hosts
+    running = await vm_in(two_hosts, "running")
+    code, out, err = await cli(two_hosts, "migrate", running.name, two_hosts.uris[1], "--live")
+    assert (code, out) == (0, ""), err
+    assert running.guid in dst.vms and running.guid not in src.vms
+    assert dst.vms[running.guid].state == 2
+    code, out, err = await cli(two_hosts, "list", uri=1)
+    assert running.name in out
+
+    off = await vm_in(two_hosts, "shut off")
+    code, out, err = await cli(
+        two_hosts, "--json", "migrate", off.name, two_hosts.uris[1], "--offline"
+    )
+    assert code == 0, err
+    assert json.loads(out)["destination"] == dst.dns_name
+    assert off.guid in dst.vms
+
+
+async def test_migrate_failures(two_hosts: SimulatorServer) -> None:
+    src, dst = two_hosts.hosts
+    running = await vm_in(two_hosts, "running")
+    code, _out, err = await cli(two_hosts, "migrate", running.name, two_hosts.uris[1], "--offline")
+    assert code != 0 and "offline migration" in err
+    dst.switches = [("9F1B2A4C-0000-4000-8000-000000000001", "Other")]
+    code, _out, err = await cli(two_hosts, "migrate", running.name, two_hosts.uris[1])
+    assert code != 0 and "Could not find Ethernet switch" in err
+    assert running.guid in src.vms

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aiohyperv._credentials import default_auth
 from aiohyperv._exceptions import ConfigError, NotFound, VMNotFound
+from aiohyperv.hyperv import connect
 
 from ._format import format_kv, format_table
 
@@ -178,6 +180,35 @@ async def cmd_domifaddr(ctx: Context) -> int:
             text = addr.address if addr.prefix is None else f"{addr.address}/{addr.prefix}"
             name, hw = (nic.name, mac) if ctx.args.full or index == 0 else ("-", "-")
             ctx.write(f" {name:<10} {hw:<17}    {addr.type:<12} {text}\n")
+    return 0
+
+
+# -- migration -----------------------------------------------------------------------------------
+
+
+def _setup_migrate(p: argparse.ArgumentParser) -> None:
+    _domain_arg(p)
+    p.add_argument("desturi", help="connection URI of the destination host")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--live", action="store_true", help="live migration")
+    kind.add_argument("--offline", action="store_true", help="offline migration")
+
+
+async def cmd_migrate(ctx: Context) -> int:
+    # virsh-domain.c cmdMigrate: connects to the destination too.  Hyper-V moves the VM
+    # itself (Msvm_VirtualSystemMigrationService), given the destination's host name, which is
+    # read from the destination (Win32_ComputerSystem.DNSHostName), then the domain is looked
+    # up there to confirm it arrived.
+    dom = await ctx.domain()
+    live = True if ctx.args.live else False if ctx.args.offline else None
+    async with connect(
+        ctx.args.desturi, auth=ctx.auth if ctx.auth is not None else default_auth()
+    ) as dest:
+        hostname = await dest.get_hostname()
+        await dom.migrate(hostname, live=live)
+        arrived = await dest.lookup_domain_by_uuid(dom.uuid)
+    if ctx.json:
+        ctx.dump({"domain": arrived.name, "uuid": arrived.uuid, "destination": hostname})
     return 0
 
 
@@ -351,6 +382,7 @@ BEYOND_COMMANDS: tuple[
      False),
     ("domifaddr", "Get network interfaces' addresses for a running domain", cmd_domifaddr,
      _setup_domifaddr, False),
+    ("migrate", "migrate domain to another host", cmd_migrate, _setup_migrate, True),
     ("snapshot-create-as", "Create a snapshot from a set of args", cmd_snapshot_create_as,
      _setup_snapshot_create_as, True),
     ("snapshot-list", "List snapshots for a domain", cmd_snapshot_list, _setup_snapshot_list,

@@ -26,6 +26,7 @@ from ._format import format_kv, format_table, scaled_kib
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from aiohyperv._credentials import AuthCallback, Credentials
     from aiohyperv.hyperv import Domain, HyperVConnection
 
 __all__ = ["COMMANDS", "Command", "Context", "add_commands"]
@@ -38,6 +39,8 @@ class Context:
     conn: HyperVConnection
     args: argparse.Namespace
     out: TextIO
+    #: The credentials the connection was opened with (``migrate`` opens a second one).
+    auth: Credentials | AuthCallback | None = None
 
     @property
     def json(self) -> bool:

@@ -194,13 +194,14 @@ async def _dispatch(
         err.write("error: no connection URI: use -c hyperv://user@host/ or AIOHYPERV_DEFAULT_URI\n")
         return 1
     try:
+        credentials = auth if auth is not None else default_auth(interactive=True)
         async with connect(
             uri,
-            auth=auth if auth is not None else default_auth(interactive=True),
+            auth=credentials,
             read_only=args.readonly,
             job_timeout=args.job_timeout,
         ) as conn:
-            return await command.handler(Context(conn=conn, args=args, out=out))
+            return await command.handler(Context(conn=conn, args=args, out=out, auth=credentials))
     except HyperVError as exc:
         err.write(f"error: {exc}\n")
         return 1

@@ -76,6 +76,8 @@ DRIVER_CLASSES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "Msvm_ImageManagementService",
             "Msvm_KvpExchangeComponent",
             "Msvm_VirtualHardDiskSettingData",
+            "Msvm_VirtualSystemMigrationService",
+            "Msvm_VirtualSystemMigrationSettingData",
             "Msvm_VirtualSystemSnapshotService",
             "Msvm_VirtualSystemSnapshotSettingData",
         ),

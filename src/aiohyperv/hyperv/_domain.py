@@ -288,6 +288,12 @@ class Domain:
 
         return await interface_addresses(self)
 
+    async def migrate(self, destination: str, *, live: bool | None = None) -> None:
+        """Move the domain to the Hyper-V host ``destination``; see :func:`_migration.migrate`."""
+        from ._migration import migrate
+
+        await migrate(self, destination, live=live)
+
     # -- checkpoints (Msvm_VirtualSystemSnapshotService; see _snapshots) ------------------------
 
     async def snapshot_create(

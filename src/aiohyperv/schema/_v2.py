@@ -307,5 +307,28 @@ def build() -> Schema:
         string Subnets[]; string DefaultGateways[]; string DNSServers[];
         uint16 IPAddressOrigins[];""",
     )
+    # Moving VMs (Microsoft: "Msvm_VirtualSystemMigrationService class",
+    # "Msvm_VirtualSystemMigrationSettingData class").
+    s.add(
+        "Msvm_VirtualSystemMigrationService",
+        "CIM_VirtualSystemMigrationService CIM_Service CIM_EnabledLogicalElement",
+        SERVICE_KEYS,
+        SERVICE
+        + """uint32 ActiveVirtualSystemMigrationCount; uint32 ActiveStorageMigrationCount;
+        string MigrationServiceListenerIPAddressList[];""",
+    )
+    s.add(
+        "Msvm_VirtualSystemMigrationSettingData",
+        "CIM_VirtualSystemMigrationSettingData CIM_SettingData CIM_ManagedElement",
+        "InstanceID",
+        MANAGED_ELEMENT
+        + """uint16 MigrationType; uint16 Priority; uint16 Bandwidth; string BandwidthUnit;
+        string OtherTransportType; uint16 TransportType; boolean RemoveSourceUnmanagedVhds;
+        boolean AvoidRemovingVHDs; uint16 CPUCappingMagnitude;
+        boolean CancelIfBlackoutThresholdExceeded; boolean AllowOverwriteExistingFile;
+        string UnmanagedVhds[]; string DestinationPlannedVirtualSystemId;
+        string DestinationIPAddressList[]; boolean RetainVhdCopiesOnSource;
+        boolean EnableCompression;""",
+    )
     add_associations(s, v1=False)
     return s

@@ -562,6 +562,9 @@ class SimulatedHost:
         self.vms: dict[str, VM] = {}
         self.jobs: dict[str, Job] = {}
         self.contexts: dict[str, EnumerationContext] = {}
+        #: Other hosts by lower-case name (computer, DNS or FQDN), for migrations; a
+        #: SimulatorServer fills it with the hosts it serves.
+        self.peers: dict[str, SimulatedHost] = {}
         rng = random.Random(f"aiohyperv-host:{spec.seed}:{spec.name}")
         self._rng = rng
         #: Draws for fault injection and jitter; separate so faults never shift generation.

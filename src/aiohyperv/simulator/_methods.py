@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from aiohyperv.cim import EPR, CimDateTime, CimInstance, CimType, EmbeddedInstance
 from aiohyperv.simulator import _disks as disks
+from aiohyperv.simulator import _migration as migration
 from aiohyperv.simulator import _snapshots as snapshots
 from aiohyperv.simulator._host import (
     VM,
@@ -876,6 +877,49 @@ def _get_vhd_state(host: SimulatedHost, target: Instance, args: _Args) -> Method
     return MethodResult(code, {"State": state} if state is not None else {})
 
 
+# --- Msvm_VirtualSystemMigrationService -----------------------------------------------------------
+def _migrate_to_host(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:
+    # MigrateVirtualSystemToHost (Microsoft's page for the method): Msvm_ReturnCode values.
+    vm = _settings_vm(host, args.get_ref(host, "ComputerSystem"))
+    destination = args.get_str("DestinationHost")
+    settings = args.get_instances("MigrationSettingData")
+    args.get_instances("NewSystemSettingData")
+    args.get_instances("NewResourceSettingData")
+    if vm is None or not destination:
+        return MethodResult(INVALID_PARAMETER)
+    kind = settings[0].value("MigrationType") if settings else None
+    try:
+        migration_type = migration.VIRTUAL_SYSTEM if kind is None else int(str(kind))
+    except ValueError:
+        raise MethodFault("MigrationType must be a number") from None
+    if migration_type not in (
+        migration.VIRTUAL_SYSTEM,
+        migration.STORAGE,
+        migration.STAGED,
+        migration.VIRTUAL_SYSTEM_AND_STORAGE,
+    ):
+        return MethodResult(INVALID_PARAMETER)
+    if migration_type != migration.VIRTUAL_SYSTEM:
+        return MethodResult(NOT_SUPPORTED)  # storage moves are not simulated
+    host.settle(vm)
+    if vm.pending is not None:
+        return MethodResult(INVALID_STATE)
+    code, why = migration.check_migration(host, vm, destination)
+    job = host.start_job(
+        caption="Migrating",
+        description=f"Migrating virtual machine '{vm.name}'",
+        job_type=2,
+        vm=vm,
+        fail=True if code else None,
+        error_description=why or f"Virtual machine migration operation for '{vm.name}' failed.",
+    )
+    if code:
+        job.error_code = code
+    elif not job.fail:
+        migration.move_vm(host, vm, destination)
+    return _job_result(host, job_ref(host, job))
+
+
 # --- tables ---------------------------------------------------------------------------------------
 _COMMON: dict[tuple[str, str], Callable[[SimulatedHost, Instance, _Args], MethodResult]] = {
     ("msvm_computersystem", "requeststatechange"): _request_state_change,
@@ -893,6 +937,7 @@ _SNAP = "msvm_virtualsystemsnapshotservice"
 _IMS = "msvm_imagemanagementservice"
 _V2_METHODS = {
     **_COMMON,
+    ("msvm_virtualsystemmigrationservice", "migratevirtualsystemtohost"): _migrate_to_host,
     (_IMS, "getvirtualharddisksettingdata"): _get_vhd_settings,
     (_IMS, "getvirtualharddiskstate"): _get_vhd_state,
     (_SNAP, "createsnapshot"): _create_snapshot,

@@ -755,6 +755,32 @@ def _guest_network(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
             yield _inst(host, "Msvm_GuestNetworkAdapterConfiguration", values)
 
 
+def _migration_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    yield _inst(
+        host,
+        "Msvm_VirtualSystemMigrationService",
+        {
+            "Caption": "Virtual System Migration Service",
+            "Description": "Service for migrating virtual systems",
+            "ElementName": "Virtual System Migration Service",
+            "Name": "vsmigrationservice",
+            "CreationClassName": "Msvm_VirtualSystemMigrationService",
+            "SystemCreationClassName": "Msvm_ComputerSystem",
+            "SystemName": host.computer_name,
+            "OperationalStatus": _OPERATIONAL_OK,
+            "HealthState": 5,
+            "EnabledState": 2,
+            "RequestedState": 12,
+            "EnabledDefault": 2,
+            "Started": True,
+            "ActiveVirtualSystemMigrationCount": 0,
+            "ActiveStorageMigrationCount": 0,
+        },
+    )
+
+
 def _image_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
     if vm is not None:
         return
@@ -1929,6 +1955,7 @@ _PROVIDERS: dict[str, dict[str, Callable[[SimulatedHost, VM | None], Iterator[In
         "msvm_elementsettingdata": _element_setting_data,
         "msvm_virtualsystemsnapshotservice": _snapshot_service,
         "msvm_imagemanagementservice": _image_service,
+        "msvm_virtualsystemmigrationservice": _migration_service,
         "msvm_kvpexchangecomponent": _kvp_components,
         "msvm_guestnetworkadapterconfiguration": _guest_network,
         "msvm_snapshotofvirtualsystem": _snapshot_assocs("Msvm_SnapshotOfVirtualSystem"),
