@@ -88,3 +88,26 @@ def test_kvp_pairs_and_prefixes() -> None:
     assert prefix_length("64", v6=True) == 64
     assert prefix_length("garbage", v6=False) is None
     assert prefix_length(None, v6=False) is None
+
+
+async def test_guest_configuration_is_associated_to_the_port(
+    v2: tuple[HyperVConnection, SimulatorServer],
+) -> None:
+    conn, _sim = v2
+    dom = await domain_in(conn, DomainState.RUNNING)
+    ports = await conn.query(
+        "SELECT * FROM Msvm_SyntheticEthernetPortSettingData"
+        f" WHERE InstanceID LIKE 'Microsoft:{dom.guid}%'"
+    )
+    assert ports
+    for port in ports:
+        instance_id = port.get_str("InstanceID") or ""
+        related = await conn.query(
+            "ASSOCIATORS OF {Msvm_SyntheticEthernetPortSettingData.InstanceID="
+            f"'{instance_id.replace(chr(92), chr(92) * 2)}'}}"
+            " WHERE AssocClass = Msvm_SettingDataComponent"
+            " ResultClass = Msvm_GuestNetworkAdapterConfiguration"
+        )
+        assert [r.get_str("InstanceID") for r in related] == [
+            f"Microsoft:GuestNetwork\\{dom.guid}\\{instance_id.rsplit(chr(92), 1)[-1]}"
+        ]

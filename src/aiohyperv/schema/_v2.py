@@ -307,6 +307,16 @@ def build() -> Schema:
         string Subnets[]; string DefaultGateways[]; string DNSServers[];
         uint16 IPAddressOrigins[];""",
     )
+    # Ties a NIC's port settings to the guest's configuration of it (Microsoft:
+    # "Msvm_SettingDataComponent class").
+    s.add(
+        "Msvm_SettingDataComponent",
+        "CIM_Component",
+        "GroupComponent PartComponent",
+        """CIM_ResourceAllocationSettingData REF GroupComponent;
+        Msvm_GuestNetworkAdapterConfiguration REF PartComponent;""",
+        association=True,
+    )
     # Moving VMs (Microsoft: "Msvm_VirtualSystemMigrationService class",
     # "Msvm_VirtualSystemMigrationSettingData class").
     s.add(

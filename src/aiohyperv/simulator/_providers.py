@@ -781,6 +781,22 @@ def _migration_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]
     )
 
 
+def _setting_data_components(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        for nic in _synthetic_nics(host, machine):
+            adapter = nic.rsplit("\\", 1)[-1]
+            yield _assoc(
+                host,
+                "Msvm_SettingDataComponent",
+                GroupComponent=_ref(host, "Msvm_SyntheticEthernetPortSettingData", InstanceID=nic),
+                PartComponent=_ref(
+                    host,
+                    "Msvm_GuestNetworkAdapterConfiguration",
+                    InstanceID=f"Microsoft:GuestNetwork\\{machine.guid}\\{adapter}",
+                ),
+            )
+
+
 def _image_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
     if vm is not None:
         return
@@ -1958,6 +1974,7 @@ _PROVIDERS: dict[str, dict[str, Callable[[SimulatedHost, VM | None], Iterator[In
         "msvm_virtualsystemmigrationservice": _migration_service,
         "msvm_kvpexchangecomponent": _kvp_components,
         "msvm_guestnetworkadapterconfiguration": _guest_network,
+        "msvm_settingdatacomponent": _setting_data_components,
         "msvm_snapshotofvirtualsystem": _snapshot_assocs("Msvm_SnapshotOfVirtualSystem"),
         "msvm_parentchildsettingdata": _snapshot_assocs("Msvm_ParentChildSettingData"),
         "msvm_mostcurrentsnapshotinbranch": _snapshot_assocs("Msvm_MostCurrentSnapshotInBranch"),

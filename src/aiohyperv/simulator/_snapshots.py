@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiohyperv.simulator._host import Snapshot, VMState
+from aiohyperv.simulator._host import Resource, Snapshot, VMState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -116,7 +116,7 @@ def create_snapshot(
         notes=vm.notes,
         resources=None
         if vm.stored_resources is None
-        else [type(r)(r.class_name, dict(r.values)) for r in vm.stored_resources],
+        else [Resource(r.class_name, dict(r.values)) for r in vm.stored_resources],
     )
     return OK, snap, consistency is None
 
@@ -127,7 +127,7 @@ def apply_snapshot(host: SimulatedHost, vm: VM, snap: Snapshot) -> None:
     vm.stored_resources = (
         None
         if snap.resources is None
-        else [type(r)(r.class_name, dict(r.values)) for r in snap.resources]
+        else [Resource(r.class_name, dict(r.values)) for r in snap.resources]
     )
     vm.generated = None
     vm.current_snapshot = snap.guid
