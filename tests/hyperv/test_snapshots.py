@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from aiohyperv._exceptions import CimMethodError, InvalidOperation, JobFailed, NotFound
+from aiohyperv.cim import CimInstance
 from aiohyperv.hyperv import DomainState, connect
 from aiohyperv.testing import HostSpec, run_simulator
 
@@ -136,3 +137,33 @@ async def test_v1_has_no_checkpoint_service() -> None:
         dom = (await conn.list_domains())[0]
         with pytest.raises(InvalidOperation):
             await dom.snapshot_list()
+
+
+async def test_summary_lists_checkpoints(v2: HyperVConnection) -> None:
+    # GetSummaryInformation code 107 (Snapshots): the VM's checkpoints, embedded.
+    dom = await domain_in(v2, DomainState.SHUTOFF)
+    await dom.snapshot_create("one")
+    await dom.snapshot_create("two")
+    result = await v2.session.invoke(
+        v2._cls("Msvm_VirtualSystemManagementService").resource_uri,
+        "GetSummaryInformation",
+        selectors=await v2.vsms_keys(),
+        params={"RequestedInformation": [0, 107]},
+    )
+    rows = result.outputs["SummaryInformation"]
+    assert isinstance(rows, list)
+    mine = [r for r in rows if isinstance(r, CimInstance) and r.get_str("Name") == dom.guid]
+    (row,) = mine
+    snaps = row.get("Snapshots")
+    assert isinstance(snaps, list)
+    names = sorted(s.get_str("ElementName") or "" for s in snaps if isinstance(s, CimInstance))
+    assert names == ["one", "two"]
+
+
+async def test_checkpoint_of_a_saved_vm_keeps_the_saved_state(
+    v2: HyperVConnection, sim2019: SimulatorServer
+) -> None:
+    dom = await domain_in(v2, DomainState.RUNNING)
+    await dom.managed_save()
+    snap = await dom.snapshot_create("saved", consistency="production")
+    assert snap.saved

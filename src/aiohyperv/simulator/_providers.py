@@ -35,7 +35,7 @@ from aiohyperv.simulator._instance import (
     parse_object_path,
 )
 from aiohyperv.simulator._schema import SCHEMAS, ClassDef
-from aiohyperv.simulator._snapshots import snapshot_refs, snapshot_vssd_values
+from aiohyperv.simulator._snapshots import SNAPSHOT_TYPE, snapshot_refs, snapshot_vssd_values
 from aiohyperv.simulator._thumbnail import render_thumbnail
 from aiohyperv.wsman._ns import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2
 
@@ -1579,6 +1579,15 @@ def summary_instance(host: SimulatedHost, vm: VM, codes: Iterable[int]) -> Insta
         "Heartbeat": (2 if vm.guest_os else 12) if running else None,
         "UpTime": host.on_time_ms(vm),
         "GuestOperatingSystem": vm.guest_os or None if running else None,
+        # 107: the VM's checkpoints as embedded Msvm_VirtualSystemSettingData instances.
+        "Snapshots": [
+            inst
+            for inst in _vssd(host, vm)
+            if inst.values.get("VirtualSystemType") == SNAPSHOT_TYPE
+        ]
+        or None
+        if "Snapshots" in wanted and not host.os.v1
+        else None,
         "AsynchronousTasks": [
             job_instance(host, j)
             for j in host.jobs.values()

@@ -110,7 +110,10 @@ def create_snapshot(
         parent=vm.current_snapshot,
         created=now,
         consistency=consistency or APP_CONSISTENT,
-        saved=consistency == CRASH_CONSISTENT and vm.state in _ON_STATES,
+        # A running VM's standard checkpoint keeps its memory; a saved VM's checkpoint keeps
+        # the saved state whatever the type (there is no guest to quiesce).
+        saved=(consistency == CRASH_CONSISTENT and vm.state in _ON_STATES)
+        or vm.state == VMState.SAVED,
         cpus=vm.cpus,
         memory_mb=vm.memory_mb,
         notes=vm.notes,
