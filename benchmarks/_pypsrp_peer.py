@@ -132,7 +132,11 @@ class PeerHost:
         service = "Msvm_VirtualSystemManagementService"
         uri = f"{WMI}{namespace}/{service}"
         body = ET.Element(f"{{{uri}}}GetSummaryInformation_INPUT")
-        for code in (0, 103):  # the codes aiohyperv's inventory asks for
+        # the codes aiohyperv's inventory asks for (2008 R2 predates Replica's 114, 115)
+        codes = (0, 101, 103, 104, 109, 112) + (
+            () if namespace.endswith("virtualization") else (114, 115)
+        )
+        for code in codes:
             ET.SubElement(body, f"{{{uri}}}RequestedInformation").text = str(code)
         selectors = SelectorSet()
         selectors.add_option("CreationClassName", service)
@@ -176,7 +180,7 @@ class PeerHost:
 
 #: Fields that change between two reads of the same host (clocks, live counters).
 _VOLATILE_HOST = ("requests", "memory_free")
-_VOLATILE_VM = ("uptime", "memory_demand_mib")
+_VOLATILE_VM = ("uptime", "memory_demand_mib", "memory_assigned_mib", "cpu_load")
 
 
 def digest(inventories: list[Any]) -> str:

@@ -96,9 +96,9 @@ async def test_json_document(start_hosts: StartHosts) -> None:
     code, out, _ = await run(str(sim.uri), "--format", "json", "--concurrency", "1")
     assert code == 0
     doc = json.loads(out)
-    # ten queries and a Pull for each that has more than one row (the JSON adds them up)
+    # twelve requests and a Pull for each query that has more than one row (the JSON adds them)
     assert doc["summary"]["hosts"] == 1
-    assert 10 < doc["summary"]["requests"] == doc["hosts"][0]["requests"] <= 10 + 9
+    assert 12 < doc["summary"]["requests"] == doc["hosts"][0]["requests"] <= 12 + 11
     assert doc["hosts"][0]["hostname"] == "hv-json"
 
 

@@ -81,6 +81,24 @@ def check_against_simulator(inv: HostInventory, sim: SimHost) -> None:
         # Memory demand (GetSummaryInformation): nothing while off, something while on.
         assert vm.memory_demand_mib is not None
         assert (vm.memory_demand_mib > 0) == (rec.on_since is not None)
+        # Live statistics from the same call (more RequestedInformation codes, no request).
+        assert vm.memory_assigned_mib is not None
+        assert (vm.memory_assigned_mib > 0) == (rec.on_since is not None)
+        assert vm.memory_demand_mib <= vm.memory_assigned_mib
+        assert (vm.cpu_load or 0) > 0 if rec.state == 2 else not vm.cpu_load
+        if rec.state == 2:
+            assert vm.heartbeat == ("ok" if rec.guest_os else "no contact")
+        assert vm.health == "ok"
+        assert vm.replication == (None if v1 else "disabled")
+        # Guest reports (KVP and guest NIC configuration): running guests with integration
+        # services only, and only on 2012+ (one host-wide query each).
+        reporting = not v1 and rec.state == 2 and bool(rec.guest_os)
+        assert vm.fqdn == (f"{rec.name}.{host.domain}" if reporting else None)
+        assert vm.guest_os == (rec.guest_os if reporting else None)
+        assert (vm.integration_services is not None) == reporting
+        for nic in vm.nics:
+            assert bool(nic.addresses) == reporting
+            assert all(a.startswith(("10.", "fe80::")) for a in nic.addresses)
 
 
 @pytest.mark.parametrize("os_name", ALL_OS)
@@ -91,16 +109,16 @@ async def test_inventory_matches_the_host(start_hosts: StartHosts, os_name: str)
         inv = await collect_inventory(session, host=sim.label)
         requests, pulls = session.stats.requests, session.stats.pulls
     check_against_simulator(inv, sim)
-    # A handful of whole-class enumerations, whatever the number of VMs: 3 cimv2 + 6
+    # A handful of whole-class enumerations, whatever the number of VMs: 3 cimv2 + 8
     # virtualization enumerations + 1 GetSummaryInformation (v1: 7 + 1).  Windows answers an
     # optimized Enumerate with its first item only, so a query of several rows takes one Pull
     # more, and never more than one: the rest fits one envelope.
     if os_name == "2008R2":
-        assert requests - pulls <= 3 + 7 + 8  # cimv2 + (failed) v2 probe + v1
+        assert requests - pulls <= 3 + 9 + 8  # cimv2 + (failed) v2 probe + v1
         assert 0 < pulls <= 3 + 7
     else:
-        assert requests - pulls == 10
-        assert 0 < pulls <= 3 + 6
+        assert requests - pulls == 12
+        assert 0 < pulls <= 3 + 8
 
 
 async def test_request_count_does_not_grow_with_vms(start_hosts: StartHosts) -> None:
@@ -112,7 +130,7 @@ async def test_request_count_does_not_grow_with_vms(start_hosts: StartHosts) -> 
     result = await Fleet([small.uri, big.uri], auth=CREDENTIALS).run(inventory_op)
     result.raise_for_errors()
     counts = [r.requests for r in result]
-    assert counts[0] == counts[1] <= 10 + 3 + 6
+    assert counts[0] == counts[1] <= 12 + 3 + 8
     assert [r.value.requests for r in result if r.value] == counts
     big_inv = result.results[1].value
     assert big_inv is not None and len(big_inv.vms) == 60

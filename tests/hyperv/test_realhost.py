@@ -31,3 +31,22 @@ async def test_real_host_read_only_tour() -> None:
             definition = parse_domain(await dom.xml_desc())
             assert definition.uuid == dom.uuid
             assert (await dom.info()).nr_virt_cpu == definition.vcpus
+
+
+async def test_real_host_read_only_beyond_libvirt() -> None:
+    # Statistics, checkpoints, disk images and guest reports are all reads: a read-only
+    # connection may make them (GetSummaryInformation and the image service's Get* methods
+    # change nothing).
+    async with connect(os.environ["AIOHYPERV_HOST"], read_only=True) as conn:
+        stats = {s.uuid: s for s in await conn.summary()}
+        domains = await conn.list_domains()
+        assert set(stats) == {d.uuid for d in domains}
+        if conn.namespace != "v2":
+            return
+        for dom in domains:
+            await dom.snapshot_list()
+            await dom.guest_info()
+            for disk in (await dom.definition()).disks:
+                if disk.device == "disk" and disk.source and disk.target_dev:
+                    info = await dom.block_info(disk.target_dev)
+                    assert info.capacity and info.file_size

@@ -20,11 +20,13 @@ from aiohyperv._exceptions import ConfigError
 from aiohyperv._version import format_version
 from aiohyperv.hyperv import DomainState, format_network, parse_keycode
 
+from ._beyond import BEYOND_COMMANDS
 from ._format import format_kv, format_table, scaled_kib
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from aiohyperv._credentials import AuthCallback, Credentials
     from aiohyperv.hyperv import Domain, HyperVConnection
 
 __all__ = ["COMMANDS", "Command", "Context", "add_commands"]
@@ -37,6 +39,8 @@ class Context:
     conn: HyperVConnection
     args: argparse.Namespace
     out: TextIO
+    #: The credentials the connection was opened with (``migrate`` opens a second one).
+    auth: Credentials | AuthCallback | None = None
 
     @property
     def json(self) -> bool:
@@ -823,6 +827,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("undefine", "undefine a domain", cmd_undefine, _domain_arg, True),
     Command("attach-device", "attach device from an XML file", cmd_attach_device, _setup_attach,
             True),
+    *(Command(*spec) for spec in BEYOND_COMMANDS),
 )  # fmt: skip
 
 

@@ -234,13 +234,14 @@ async def _dispatch(
         err.write(f"error: {command.name} changes the host; the connection is read-only (-r)\n")
         return 1
     try:
+        credentials = auth if auth is not None else default_auth(interactive=True)
         async with connect(
             uri,
-            auth=auth if auth is not None else default_auth(interactive=True),
+            auth=credentials,
             read_only=args.readonly,
             job_timeout=args.job_timeout,
         ) as conn:
-            return await command.handler(Context(conn=conn, args=args, out=out))
+            return await command.handler(Context(conn=conn, args=args, out=out, auth=credentials))
     except HyperVError as exc:
         err.write(f"error: {safe_line(str(exc))}\n")
         return 1

@@ -10,14 +10,14 @@ setting object carries at the front of its ``InstanceID``:
 * snapshots and host capability rows (``Microsoft:Definition\\...``) carry other GUIDs or names
   and so fall out of the join by themselves.
 
-On a 2012+ host that is 9 enumerations (processor, disk image and switch port settings share
-one query on their base class) plus one ``GetSummaryInformation`` call for every VM's memory
-demand.  Enumerate is sent with ``OptimizeEnumeration``, but Windows' WMI plugin answers it with
-the first item only and sends the rest by Pull (recorded traffic in
-``tests/data/wsman-samples/real/``), so each query that returns more than one row takes two
-requests: about 16 in all, and no more as the VMs grow, since one Pull within the fleet's
-envelope size brings the rest of a whole-host class.  A 2008 R2 host (``root/virtualization``,
-WMI v1) uses the v1 class names and filters.
+On a 2012+ host that is 11 enumerations (processor, disk image and switch port settings share
+one query on their base class; guests' KVP items and addresses one query each) plus one
+``GetSummaryInformation`` call for every VM's live statistics.  Enumerate is sent with
+``OptimizeEnumeration``, but Windows' WMI plugin answers it with the first item only and sends
+the rest by Pull (recorded traffic in ``tests/data/wsman-samples/real/``), so each query that
+returns more than one row takes two requests: about 20 in all, and no more as the VMs grow,
+since one Pull within the fleet's envelope size brings the rest of a whole-host class.  A
+2008 R2 host (``root/virtualization``, WMI v1) uses the v1 class names and filters.
 
 The requests go out as many at a time as the host has connections in the pool (see
 :func:`collect_inventory`).  With ``namespace="auto"`` and one connection, the OS is asked first
@@ -39,8 +39,11 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 from .._exceptions import EncodingLimit, InvalidVersion, ProtocolError, WSManFault
 from .._log import logger
 from .._version import pack_version
-from ..cim import EPR, CimInstance
+from ..cim import EPR, CimInstance, parse_cimxml
 from ..hyperv import map_enabled_state
+from ..hyperv._guest import GuestInfo, info_from_pairs, kvp_pairs
+from ..hyperv._stats import demand_mib, health_label, heartbeat_label, replication_label
+from ..hyperv._vhd import read_disk_image
 from ..hyperv._wql import VIRTUAL_MACHINE
 from ..wsman import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2, Filter, resource_uri, wildcard_uri
 from ._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
@@ -63,6 +66,7 @@ __all__ = [
     "inventory",
     "inventory_host",
     "inventory_op",
+    "inventory_op_with_disks",
 ]
 
 NamespaceChoice = Literal["auto", "v1", "v2"]
@@ -119,6 +123,11 @@ V2_QUERIES: dict[str, str] = {
     "ports": "SELECT InstanceID, ElementName, Address, StaticMacAddress"
     " FROM Msvm_SyntheticEthernetPortSettingData",
     "switches": "SELECT Name, ElementName FROM Msvm_VirtualEthernetSwitch",
+    # What running guests report through their integration services: KVP intrinsic items
+    # (FQDN, OS, integration services version) and each NIC's addresses, one query each for
+    # the whole host.
+    "kvp": "SELECT SystemName, GuestIntrinsicExchangeItems FROM Msvm_KvpExchangeComponent",
+    "guestnet": "SELECT InstanceID, IPAddresses FROM Msvm_GuestNetworkAdapterConfiguration",
 }
 
 #: The same in root/virtualization (Windows Server 2008 R2).  Disks and DVDs are plain RASDs
@@ -160,8 +169,12 @@ async def _enumerate(session: WSManSession, namespace: str, query: str) -> list[
 
 
 _VSMS = "Msvm_VirtualSystemManagementService"
-#: GetSummaryInformation's RequestedInformation codes: 0 Name (the VM GUID), 103 MemoryUsage.
-_SUMMARY_CODES = [0, 103]
+#: GetSummaryInformation's RequestedInformation codes (Microsoft's GetSummaryInformation page):
+#: 0 Name (the VM GUID), 101 ProcessorLoad, 103 MemoryUsage, 104 Heartbeat, 109 HealthState,
+#: 112 MemoryAvailable, and on 2012+ 114 ReplicationState, 115 ReplicationHealth (2008 R2's
+#: Msvm_SummaryInformation predates Hyper-V Replica).  More codes cost no extra request.
+_SUMMARY_CODES_V1 = [0, 101, 103, 104, 109, 112]
+_SUMMARY_CODES = [*_SUMMARY_CODES_V1, 114, 115]
 
 
 class _Unanswered(list[CimInstance]):
@@ -184,7 +197,8 @@ async def _summaries(
     large (or otherwise unreadable) comes back as :class:`_Unanswered`, and :func:`_finish`
     asks again for the VMs in pieces (``settings``: their setting data).
     """
-    params: dict[str, InvokeValue] = {"RequestedInformation": _SUMMARY_CODES}
+    codes = _SUMMARY_CODES_V1 if namespace == NAMESPACE_V1 else _SUMMARY_CODES
+    params: dict[str, InvokeValue] = {"RequestedInformation": codes}
     if settings is not None:
         params["SettingData"] = settings
     try:
@@ -326,8 +340,12 @@ async def collect_inventory(
     *,
     host: str,
     namespace: NamespaceChoice = "auto",
+    disks: bool = False,
 ) -> HostInventory:
     """Collect the standard inventory of one host over ``session``.
+
+    With ``disks``, each virtual hard disk's format, type, capacity and file size are asked
+    for too (:func:`_disk_details`): two more requests per disk, so it is opt-in.
 
     As many requests are in flight at once as the session's pool gives each host connections
     (``Limits.per_host_connections``): more would only queue for a connection.  A fleet's pool
@@ -344,6 +362,9 @@ async def collect_inventory(
         HyperVError: Any query failed (transport error, fault, malformed answer).
     """
     width = session.pool.limits.per_host_connections
+    if disks:
+        found = await collect_inventory(session, host=host, namespace=namespace)
+        return await _disk_details(session, found, width)
     cim = _queries(session, NAMESPACE_CIMV2, CIMV2_QUERIES, "cim.")
     if namespace != "auto":
         rows = await _run_jobs({**cim, **_virtualization(session, namespace)}, width)
@@ -397,7 +418,16 @@ async def inventory_op(host: FleetHost) -> HostInventory:
     return _with_requests(inventory, host.requests)
 
 
-async def inventory_host(conn: HyperVConnection) -> HostInventory:
+async def inventory_op_with_disks(host: FleetHost) -> HostInventory:
+    """:func:`inventory_op` plus each disk image's details (two requests per disk)."""
+    session = await host.session()
+    inventory = await collect_inventory(
+        session, host=host.label, namespace=host.uri.namespace, disks=True
+    )
+    return _with_requests(inventory, host.requests)
+
+
+async def inventory_host(conn: HyperVConnection, *, disks: bool = False) -> HostInventory:
     """The standard inventory of the host behind an open connection.
 
     Uses the connection's session and the namespace it detected, so no detection request is
@@ -411,7 +441,9 @@ async def inventory_host(conn: HyperVConnection) -> HostInventory:
     """
     session = conn.session
     before = session.stats.requests
-    inventory = await collect_inventory(session, host=conn.host, namespace=conn.namespace)
+    inventory = await collect_inventory(
+        session, host=conn.host, namespace=conn.namespace, disks=disks
+    )
     return _with_requests(inventory, session.stats.requests - before)
 
 
@@ -424,8 +456,12 @@ async def inventory(
     pool: SessionPool | None = None,
     on_event: Callable[[FleetEvent[HostInventory]], object] | None = None,
     processes: int = 1,
+    disks: bool = False,
 ) -> FleetResult[HostInventory]:
     """Inventory many hosts at once; one failing host never stops the others.
+
+    ``disks=True`` adds each virtual hard disk's format, type, capacity and file size, at
+    two requests per disk (the standard inventory's request count does not grow with VMs).
 
     A shortcut for ``await Fleet(hosts, ...).run(inventory_op)``; see :class:`Fleet` for the
     arguments.  Check ``result.failed`` or call ``result.raise_for_errors()``.
@@ -446,11 +482,69 @@ async def inventory(
         pool=pool,
         processes=processes,
     ) as fleet:
-        return await fleet.run(inventory_op, on_event=on_event)
+        op = inventory_op_with_disks if disks else inventory_op
+        return await fleet.run(op, on_event=on_event)
 
 
 def _with_requests(inventory: HostInventory, requests: int) -> HostInventory:
     return dataclasses.replace(inventory, requests=requests)
+
+
+_IMAGE_SERVICE = "Msvm_ImageManagementService"
+
+
+async def _disk_image(session: WSManSession, path: str) -> list[CimInstance]:
+    """GetVirtualHardDiskSettingData and GetVirtualHardDiskState of ``path`` (optional data:
+    a fault or a non-zero ReturnValue leaves the disk's details unknown)."""
+    out: list[CimInstance] = []
+    for method in ("GetVirtualHardDiskSettingData", "GetVirtualHardDiskState"):
+        try:
+            result = await session.invoke(
+                resource_uri(NAMESPACE_V2, _IMAGE_SERVICE),
+                method,
+                selectors={"CreationClassName": _IMAGE_SERVICE},
+                params={"Path": path},
+            )
+        except WSManFault as exc:
+            logger.debug("inventory: %s refused on %s: %s", method, session.label, exc)
+            return []
+        if result.return_value != 0:  # 4096 is not used for these reads; skip, do not wait
+            return []
+        out.append(result.as_instance())
+    return out
+
+
+async def _disk_details(session: WSManSession, inv: HostInventory, width: int) -> HostInventory:
+    """Fill each v2 disk image's size, file size, format and type (2 requests per disk)."""
+    if inv.namespace != "v2":
+        return inv
+    paths = sorted({d.path for vm in inv.vms for d in vm.disks if d.kind == "disk"})
+    jobs: dict[str, Job] = {p: functools.partial(_disk_image, session, p) for p in paths}
+    answers = await _run_jobs(jobs, width)
+    details: dict[str, DiskInfo] = {}
+    for path, (settings, state) in ((p, a) for p, a in answers.items() if len(a) == 2):
+        try:
+            info = read_disk_image(
+                path,
+                parse_cimxml(settings.get_str("SettingData") or ""),
+                parse_cimxml(state.get_str("State") or ""),
+            )
+        except (ProtocolError, ValueError, TypeError):
+            logger.debug("inventory: unreadable disk details for %s", path)
+            continue
+        details[path] = DiskInfo(
+            path=path,
+            kind="disk",
+            size=info.capacity,
+            file_size=info.file_size,
+            format=info.format,
+            type=info.type,
+        )
+    vms = tuple(
+        dataclasses.replace(vm, disks=tuple(details.get(d.path, d) for d in vm.disks))
+        for vm in inv.vms
+    )
+    return dataclasses.replace(inv, vms=vms)
 
 
 # -- the join (pure) ---------------------------------------------------------------------------
@@ -652,7 +746,9 @@ def _network_index(switches: list[CimInstance], connections: list[CimInstance]) 
     return _NetworkIndex(switch_by_name=by_name, switch_by_port=by_port)
 
 
-def _nics(rows: list[CimInstance], network: _NetworkIndex) -> tuple[NicInfo, ...]:
+def _nics(
+    rows: list[CimInstance], network: _NetworkIndex, addresses: Mapping[str, list[str]]
+) -> tuple[NicInfo, ...]:
     nics: list[NicInfo] = []
     for port in rows:
         instance_id = _str(port, "InstanceID")
@@ -679,6 +775,7 @@ def _nics(rows: list[CimInstance], network: _NetworkIndex) -> tuple[NicInfo, ...
                 mac=format_mac(_str(port, "Address")),
                 switch=switch,
                 static_mac=_bool(port, "StaticMacAddress"),
+                addresses=tuple(addresses.get(_split_id(instance_id or "")[-1].upper(), ())),
             )
         )
     return tuple(nics)
@@ -691,6 +788,7 @@ def _vm(
     settings: Mapping[str, list[CimInstance]],
     network: _NetworkIndex,
     summary: CimInstance | None,
+    guest: _Guest | None = None,
 ) -> VMInventory:
     uuid = (_str(cs, "Name") or "").upper()
     enabled = _int(cs, "EnabledState")
@@ -699,6 +797,7 @@ def _vm(
     memory = next(iter(settings.get("memory", [])), None)
     dynamic = _bool(memory, "DynamicMemoryEnabled")
     on_ms = _int(cs, "OnTimeInMilliseconds")
+    assigned = _int(summary, "MemoryUsage")
     pid = _int(cs, "ProcessID")
     return VMInventory(
         name=_str(cs, "ElementName") or uuid,
@@ -711,15 +810,48 @@ def _vm(
         memory_dynamic=dynamic,
         memory_min_mib=_int(memory, "Reservation") if dynamic else None,
         memory_max_mib=_int(memory, "Limit") if dynamic else None,
-        memory_demand_mib=_int(summary, "MemoryUsage"),
+        memory_demand_mib=demand_mib(assigned, _int(summary, "MemoryAvailable")),
+        memory_assigned_mib=assigned,
+        cpu_load=_int(summary, "ProcessorLoad"),
+        heartbeat=heartbeat_label(_int(summary, "Heartbeat")),
+        health=health_label(_int(summary, "HealthState")),
+        replication=replication_label(_int(summary, "ReplicationState")),
         uptime=(on_ms / 1000.0) if on_ms is not None else None,
         generation=_generation(vssd, namespace),
         config_version=_str(vssd, "Version") if namespace == "v2" else None,
         notes=_notes(vssd),
         autostart=_autostart(vssd, namespace),
         disks=_disks(settings.get("storage", [])),
-        nics=_nics(settings.get("ports", []), network),
+        nics=_nics(settings.get("ports", []), network, guest.addresses if guest else {}),
+        fqdn=guest.info.fqdn if guest else None,
+        guest_os=guest.info.os_name if guest else None,
+        guest_os_version=guest.info.os_version if guest else None,
+        integration_services=guest.info.integration_services if guest else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Guest:
+    info: GuestInfo
+    addresses: dict[str, list[str]]  # adapter GUID (upper case) -> addresses
+
+
+def _guests(kvp: list[CimInstance], guestnet: list[CimInstance]) -> dict[str, _Guest]:
+    """VM GUID -> what its guest reports (the ``kvp`` and ``guestnet`` rows, joined)."""
+    addresses: dict[str, dict[str, list[str]]] = {}
+    for row in guestnet:
+        parts = _split_id(_str(row, "InstanceID") or "")  # Microsoft:GuestNetwork\<VM>\<NIC>
+        if len(parts) >= 3:
+            addresses.setdefault(parts[1].upper(), {})[parts[2].upper()] = _list(row, "IPAddresses")
+    infos: dict[str, GuestInfo] = {}
+    for row in kvp:
+        guid = (_str(row, "SystemName") or "").upper()
+        if guid:
+            infos[guid] = info_from_pairs(kvp_pairs(_list(row, "GuestIntrinsicExchangeItems")))
+    return {
+        guid: _Guest(infos.get(guid, GuestInfo()), addresses.get(guid, {}))
+        for guid in infos.keys() | addresses.keys()
+    }
 
 
 def _split_settings(rows: list[CimInstance]) -> dict[str, list[CimInstance]]:
@@ -800,6 +932,7 @@ def _vms(
     vssd_by_vm = _vssd_by_vm(rows.get("vssd", []))
     network = _network_index(rows.get("switches", []), rows.get("connections", []))
     summaries = _by_upper(rows.get("summary", []), "Name")
+    guests = _guests(rows.get("kvp", []), rows.get("guestnet", []))
     vms = []
     for cs in rows.get("vms", []):
         guid = (_str(cs, "Name") or "").upper()
@@ -811,6 +944,7 @@ def _vms(
                 settings.get(guid, {}),
                 network,
                 summaries.get(guid),
+                guests.get(guid),
             )
         )
     vms.sort(key=lambda vm: (vm.name.lower(), vm.uuid))

@@ -44,12 +44,21 @@ class DiskInfo:
     Attributes:
         path: The image file (``.vhdx``/``.vhd``/``.iso``) or pass-through disk path.
         kind: ``"disk"`` for hard disk images, ``"dvd"`` for optical media.
-        size: Maximum size in bytes when the host reports it, else None.
+        size: Maximum size in bytes (MaxInternalSize) when the host reports it, else None.
+        file_size: The image file's size on the host in bytes (FileSize).
+        format: ``"vhd"``, ``"vhdx"`` or ``"vhdset"``.
+        type: ``"fixed"``, ``"dynamic"`` or ``"differencing"``.
+
+    The last three (and ``size``) come from Msvm_ImageManagementService, two requests per
+    disk, so only an inventory run with ``disks=True`` fills them.
     """
 
     path: str
     kind: str = "disk"
     size: int | None = None
+    file_size: int | None = None
+    format: str | None = None
+    type: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,12 +70,15 @@ class NicInfo:
         mac: MAC address as ``00:15:5D:..`` (None before the first start of a dynamic MAC).
         switch: Name of the switch it is connected to, or None when disconnected.
         static_mac: True when the MAC was set by hand rather than assigned by the host.
+        addresses: The IP addresses the guest reports on it (integration services, running
+            guests only; Msvm_GuestNetworkAdapterConfiguration).
     """
 
     name: str
     mac: str | None = None
     switch: str | None = None
     static_mac: bool | None = None
+    addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,7 +95,14 @@ class VMInventory:
         memory_startup_mib: Startup memory (MiB).
         memory_dynamic: Whether dynamic memory is on (None on hosts that predate it).
         memory_min_mib / memory_max_mib: Dynamic memory bounds (MiB) when dynamic memory is on.
-        memory_demand_mib: Memory the running guest currently uses (MiB) where the host says.
+        memory_demand_mib: Memory the running guest needs (MiB): MemoryUsage less the share
+            MemoryAvailable says it does not need (dynamic memory), else MemoryUsage.
+        memory_assigned_mib: Memory assigned to the running VM (MemoryUsage, MiB).
+        cpu_load: Processor load in percent (ProcessorLoad) while running.
+        heartbeat: Heartbeat integration component status (``"ok"``, ``"no contact"`` ...).
+        health: HealthState as text (``"ok"``, ``"major failure"``, ``"critical failure"``).
+        replication: Hyper-V Replica state (``"disabled"``, ``"replicating"`` ...); None on
+            2008 R2, which predates Replica.
         uptime: Seconds since the VM was started (0 when off).
         generation: 1 or 2 (2008 R2 has only generation 1).
         config_version: Configuration version such as ``"9.0"`` (None on 2008 R2).
@@ -92,6 +111,9 @@ class VMInventory:
             None when not collected (2008 R2).
         disks: Attached disk and DVD images.
         nics: Network adapters.
+        fqdn / guest_os / guest_os_version / integration_services: What a running guest's
+            integration services report (KVP FullyQualifiedDomainName, OSName, OSVersion,
+            IntegrationServicesVersion); None otherwise and on 2008 R2.
     """
 
     name: str
@@ -105,6 +127,11 @@ class VMInventory:
     memory_min_mib: int | None = None
     memory_max_mib: int | None = None
     memory_demand_mib: int | None = None
+    memory_assigned_mib: int | None = None
+    cpu_load: int | None = None
+    heartbeat: str | None = None
+    health: str | None = None
+    replication: str | None = None
     uptime: float | None = None
     generation: int | None = None
     config_version: str | None = None
@@ -112,6 +139,10 @@ class VMInventory:
     autostart: bool | None = None
     disks: tuple[DiskInfo, ...] = ()
     nics: tuple[NicInfo, ...] = ()
+    fqdn: str | None = None
+    guest_os: str | None = None
+    guest_os_version: str | None = None
+    integration_services: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

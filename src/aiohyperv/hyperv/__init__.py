@@ -42,10 +42,14 @@ from ._enums import (
     VcpuState,
     map_enabled_state,
 )
+from ._guest import GuestAddress, GuestInfo, GuestInterface
 from ._image import rgb565_to_png, rgb565_to_ppm
 from ._jobs import JobPolicy, wait_for_job
 from ._keycodes import CODESETS, parse_keycode, to_win32
+from ._snapshots import Snapshot
+from ._stats import DomainStats, RequestedInformation
 from ._types import DomainInfo, NetworkInfo, NodeInfo, SchedulerParameters, VcpuInfo
+from ._vhd import DiskImageInfo
 
 __all__ = [
     "CODESETS",
@@ -58,12 +62,17 @@ __all__ = [
     "CapabilitiesDef",
     "ControllerDef",
     "DiskDef",
+    "DiskImageInfo",
     "Domain",
     "DomainDef",
     "DomainInfo",
     "DomainState",
+    "DomainStats",
     "EnabledStateV1",
     "EnabledStateV2",
+    "GuestAddress",
+    "GuestInfo",
+    "GuestInterface",
     "HyperVConnection",
     "InterfaceDef",
     "JobPolicy",
@@ -72,12 +81,14 @@ __all__ = [
     "NetworkInfo",
     "NodeInfo",
     "Prop",
+    "RequestedInformation",
     "RequestedState",
     "RequestedStateV1",
     "ResourceType",
     "ReturnCode",
     "SchedulerParameters",
     "SerialDef",
+    "Snapshot",
     "StateInfo",
     "VcpuInfo",
     "VcpuState",

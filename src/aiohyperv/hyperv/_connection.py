@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 
     from ._domain import Domain
     from ._enums import NamespaceVersion
+    from ._stats import DomainStats
+    from ._vhd import DiskImageInfo
 
 __all__ = ["HyperVConnection", "connect"]
 
@@ -125,6 +127,7 @@ class HyperVConnection(AsyncClosing):
         self._closed = False
         self._computer_system: CimInstance | None = None
         self._vsms_keys: dict[str, str] | None = None
+        self._service_keys: dict[str, dict[str, str]] = {}
         self._switches: dict[str, str] = {}
         self._switches_at = -1.0
         #: Fetch a VM's settings with one CIM_ResourceAllocationSettingData association query
@@ -287,6 +290,25 @@ class HyperVConnection(AsyncClosing):
                         keys[name] = value
             self._vsms_keys = keys
         return self._vsms_keys
+
+    async def service_keys(self, class_name: str) -> dict[str, str]:
+        """Selectors of one of the host's singleton services (looked up once per class).
+
+        For the snapshot, image management and migration services, which, like the VSMS,
+        are CIM_Service singletons keyed by CreationClassName, Name, SystemCreationClassName
+        and SystemName.
+        """
+        keys = self._service_keys.get(class_name)
+        if keys is None:
+            rows = await self.query(_wql.select(class_name))
+            keys = {"CreationClassName": class_name}
+            if rows:
+                for name in ("CreationClassName", "Name", "SystemCreationClassName", "SystemName"):
+                    value = rows[0].get_str(name)
+                    if value:
+                        keys[name] = value
+            self._service_keys[class_name] = keys
+        return keys
 
     async def invoke_vsms(self, method: str, params: Mapping[str, InvokeValue]) -> MethodResult:
         """Invoke a Msvm_VirtualSystemManagementService method and wait for its job."""
@@ -575,6 +597,26 @@ class HyperVConnection(AsyncClosing):
             logger.debug("is_alive probe of %s failed: %s", self.uri.host_label, exc)
             return False
         return True
+
+    async def summary(self) -> list[DomainStats]:
+        """Live statistics of every VM of the host in one GetSummaryInformation call.
+
+        CPU load, assigned memory and demand, heartbeat, uptime, health and replication
+        state; see :class:`DomainStats`.
+        """
+        from ._stats import summary
+
+        return await summary(self)
+
+    async def disk_image_info(self, path: str) -> DiskImageInfo:
+        """Format, type, capacity and file size of the virtual hard disk ``path``.
+
+        Two Msvm_ImageManagementService calls (GetVirtualHardDiskSettingData and
+        GetVirtualHardDiskState), sent together; see :class:`DiskImageInfo`.
+        """
+        from ._vhd import disk_image_info
+
+        return await disk_image_info(self, path)
 
     def is_encrypted(self) -> bool:
         """True over HTTPS."""

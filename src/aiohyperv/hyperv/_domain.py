@@ -18,6 +18,7 @@ from aiohyperv._exceptions import (
     ConfigError,
     HyperVError,
     InvalidOperation,
+    NotFound,
     ProtocolError,
     VMNotFound,
     WSManFault,
@@ -67,6 +68,10 @@ if TYPE_CHECKING:
 
     from ._connection import HyperVConnection
     from ._devices import Kind
+    from ._guest import GuestInfo, GuestInterface
+    from ._snapshots import Consistency, Snapshot
+    from ._stats import DomainStats
+    from ._vhd import DiskImageInfo
 
 __all__ = ["Domain", "define_domain"]
 
@@ -238,6 +243,90 @@ class Domain:
             nr_virt_cpu=proc.get_int("VirtualQuantity") or 0,
             cpu_time=0,
         )
+
+    async def stats(self) -> DomainStats:
+        """This VM's live statistics (GetSummaryInformation with its settings as SettingData).
+
+        Two requests: the VM's settings reference, then the summary.
+        """
+        from ._stats import summary
+
+        vssd = await self._vssd()
+        rows = await summary(self._conn, [self._vssd_epr(vssd)])
+        if not rows:
+            raise self._error(ProtocolError(f"no summary information for domain {self.name!r}"))
+        return rows[0]
+
+    async def block_info(self, disk: str) -> DiskImageInfo:
+        """Capacity, file size, format and type of one of the domain's disk images.
+
+        Args:
+            disk: the disk's target (``sda``, ``hda``...) as ``domblklist`` shows it, or its
+                image path.
+
+        Raises:
+            NotFound: the domain has no such disk image.
+        """
+        definition = await self.definition()
+        wanted = disk.casefold()
+        for entry in definition.disks:
+            if entry.device != "disk" or not entry.source:
+                continue
+            if wanted in ((entry.target_dev or "").casefold(), entry.source.casefold()):
+                return await self._conn.disk_image_info(entry.source)
+        raise self._error(NotFound(f"domain {self.name!r} has no disk {disk!r}"))
+
+    async def guest_info(self) -> GuestInfo:
+        """FQDN, OS name and version, integration services version (KVP intrinsic items)."""
+        from ._guest import guest_info
+
+        return await guest_info(self)
+
+    async def interface_addresses(self) -> list[GuestInterface]:
+        """Each synthetic NIC with the IP addresses the guest reports (virsh domifaddr)."""
+        from ._guest import interface_addresses
+
+        return await interface_addresses(self)
+
+    async def migrate(self, destination: str, *, live: bool | None = None) -> None:
+        """Move the domain to the Hyper-V host ``destination``; see :func:`_migration.migrate`."""
+        from ._migration import migrate
+
+        await migrate(self, destination, live=live)
+
+    # -- checkpoints (Msvm_VirtualSystemSnapshotService; see _snapshots) ------------------------
+
+    async def snapshot_create(
+        self, name: str | None = None, *, consistency: Consistency | None = None
+    ) -> Snapshot:
+        """Take a checkpoint and wait for it; see :func:`create_snapshot`."""
+        from ._snapshots import create_snapshot
+
+        return await create_snapshot(self, name, consistency=consistency)
+
+    async def snapshot_list(self) -> list[Snapshot]:
+        """Every checkpoint, oldest first."""
+        from ._snapshots import list_snapshots
+
+        return await list_snapshots(self)
+
+    async def snapshot_lookup(self, name: str) -> Snapshot:
+        """The checkpoint called ``name``; :class:`NotFound` if none (or several) are."""
+        from ._snapshots import lookup_snapshot
+
+        return await lookup_snapshot(self, name)
+
+    async def snapshot_revert(self, name: str) -> Snapshot:
+        """Apply a checkpoint (the VM must be off or saved) and wait for it."""
+        from ._snapshots import revert_snapshot
+
+        return await revert_snapshot(self, name)
+
+    async def snapshot_delete(self, name: str, *, children: bool = False) -> Snapshot:
+        """Delete a checkpoint (``children``: with everything below it) and wait for it."""
+        from ._snapshots import delete_snapshot
+
+        return await delete_snapshot(self, name, children=children)
 
     async def get_max_memory(self) -> int:
         """The memory limit in KiB."""

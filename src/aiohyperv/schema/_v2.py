@@ -219,5 +219,126 @@ def build() -> Schema:
         uint16 ApplicationHealth; uint16 IntegrationServicesVersionState;
         uint16 MemorySpansPhysicalNumaNodes;""",
     )
+    # Checkpoints (Microsoft: "Msvm_VirtualSystemSnapshotService class",
+    # "Msvm_VirtualSystemSnapshotSettingData class", "Msvm_SnapshotOfVirtualSystem class",
+    # "Msvm_ParentChildSettingData class", "Msvm_MostCurrentSnapshotInBranch class").
+    s.add(
+        "Msvm_VirtualSystemSnapshotService",
+        "CIM_VirtualSystemSnapshotService CIM_Service CIM_EnabledLogicalElement",
+        SERVICE_KEYS,
+        SERVICE,
+    )
+    s.add(
+        "Msvm_VirtualSystemSnapshotSettingData",
+        "CIM_SettingData CIM_ManagedElement",
+        "InstanceID",
+        MANAGED_ELEMENT
+        + "uint8 ConsistencyLevel; boolean IgnoreNonSnapshottableDisks; uint8 GuestBackupType;",
+    )
+    s.add(
+        "Msvm_SnapshotOfVirtualSystem",
+        "CIM_SnapshotOfVirtualSystem CIM_ElementSettingData",
+        "Antecedent Dependent",
+        "CIM_ComputerSystem REF Antecedent; CIM_VirtualSystemSettingData REF Dependent;",
+        association=True,
+    )
+    s.add(
+        "Msvm_ParentChildSettingData",
+        "CIM_Dependency",
+        "Antecedent Dependent",
+        """Msvm_VirtualSystemSettingData REF Antecedent;
+        Msvm_VirtualSystemSettingData REF Dependent;""",
+        association=True,
+    )
+    s.add(
+        "Msvm_MostCurrentSnapshotInBranch",
+        "CIM_MostCurrentSnapshotInBranch CIM_Dependency",
+        "Antecedent Dependent",
+        "CIM_ComputerSystem REF Antecedent; CIM_VirtualSystemSettingData REF Dependent;",
+        association=True,
+    )
+    # Virtual disk images (Microsoft: "Msvm_ImageManagementService class",
+    # "Msvm_VirtualHardDiskSettingData class", "Msvm_VirtualHardDiskState class"); the last two
+    # travel only as embedded instances in GetVirtualHardDiskSettingData/-State outputs.
+    s.add(
+        "Msvm_ImageManagementService",
+        "CIM_Service CIM_EnabledLogicalElement",
+        SERVICE_KEYS,
+        SERVICE,
+    )
+    s.add(
+        "Msvm_VirtualHardDiskSettingData",
+        "CIM_SettingData CIM_ManagedElement",
+        "InstanceID",
+        MANAGED_ELEMENT
+        + """uint16 Type; uint16 Format; string Path; string ParentPath;
+        datetime ParentTimestamp; string ParentIdentifier; uint64 MaxInternalSize;
+        uint32 BlockSize; uint32 LogicalSectorSize; uint32 PhysicalSectorSize;
+        string VirtualDiskId; uint64 DataAlignment; uint16 PmemAddressAbstractionType;
+        boolean IsPmemCompatible;""",
+    )
+    s.add(
+        "Msvm_VirtualHardDiskState",
+        "",
+        "",
+        """uint64 FileSize; boolean InUse; uint64 MinInternalSize; uint32 PhysicalSectorSize;
+        uint32 Alignment; uint32 FragmentationPercentage;""",
+    )
+    # Guest information (Microsoft: "Msvm_KvpExchangeComponent class",
+    # "Msvm_KvpExchangeDataItem class", "Msvm_GuestNetworkAdapterConfiguration class").  The
+    # component's GuestIntrinsicExchangeItems are embedded Msvm_KvpExchangeDataItem instances.
+    s.add(
+        "Msvm_KvpExchangeComponent",
+        "CIM_LogicalDevice CIM_EnabledLogicalElement CIM_LogicalElement",
+        DEVICE_KEYS,
+        LOGICAL_DEVICE + "string GuestIntrinsicExchangeItems[]; string GuestExchangeItems[];",
+    )
+    s.add(
+        "Msvm_KvpExchangeDataItem",
+        "CIM_ManagedElement",
+        "InstanceID",
+        MANAGED_ELEMENT + "uint16 Source; string Name; string Data;",
+    )
+    s.add(
+        "Msvm_GuestNetworkAdapterConfiguration",
+        "",
+        "InstanceID",
+        """string InstanceID; uint16 ProtocolIFType; boolean DHCPEnabled; string IPAddresses[];
+        string Subnets[]; string DefaultGateways[]; string DNSServers[];
+        uint16 IPAddressOrigins[];""",
+    )
+    # Ties a NIC's port settings to the guest's configuration of it (Microsoft:
+    # "Msvm_SettingDataComponent class").
+    s.add(
+        "Msvm_SettingDataComponent",
+        "CIM_Component",
+        "GroupComponent PartComponent",
+        """CIM_ResourceAllocationSettingData REF GroupComponent;
+        Msvm_GuestNetworkAdapterConfiguration REF PartComponent;""",
+        association=True,
+    )
+    # Moving VMs (Microsoft: "Msvm_VirtualSystemMigrationService class",
+    # "Msvm_VirtualSystemMigrationSettingData class").
+    s.add(
+        "Msvm_VirtualSystemMigrationService",
+        "CIM_VirtualSystemMigrationService CIM_Service CIM_EnabledLogicalElement",
+        SERVICE_KEYS,
+        SERVICE
+        + """uint32 ActiveVirtualSystemMigrationCount; uint32 ActiveStorageMigrationCount;
+        string MigrationServiceListenerIPAddressList[];""",
+    )
+    s.add(
+        "Msvm_VirtualSystemMigrationSettingData",
+        "CIM_VirtualSystemMigrationSettingData CIM_SettingData CIM_ManagedElement",
+        "InstanceID",
+        MANAGED_ELEMENT
+        + """uint16 MigrationType; uint16 Priority; uint16 Bandwidth; string BandwidthUnit;
+        string OtherTransportType; uint16 TransportType; boolean RemoveSourceUnmanagedVhds;
+        boolean AvoidRemovingVHDs; uint16 CPUCappingMagnitude;
+        boolean CancelIfBlackoutThresholdExceeded; boolean AllowOverwriteExistingFile;
+        string UnmanagedVhds[]; string DestinationPlannedVirtualSystemId;
+        string DestinationIPAddressList[]; boolean RetainVhdCopiesOnSource;
+        boolean EnableCompression;""",
+    )
     add_associations(s, v1=False)
     return s

@@ -42,6 +42,7 @@ __all__ = [
     "OSProfile",
     "Resource",
     "SimulatedHost",
+    "Snapshot",
     "Transition",
     "VMState",
     "rng_guid",
@@ -361,6 +362,35 @@ class Resource:
         return str(self.values["InstanceID"])
 
 
+@dataclass(slots=True)
+class Snapshot:
+    """One checkpoint of a VM: the configuration it froze and where it sits in the tree.
+
+    Attributes:
+        guid: its VSSD's GUID (``InstanceID`` ``Microsoft:<guid>``).
+        name: ElementName (Hyper-V's default: ``<VM name> - (<date time>)``).
+        parent: the GUID of the checkpoint it was taken from, None for a root.
+        created: CreationTime.
+        consistency: ConsistencyLevel: 1 application consistent (production checkpoint),
+            2 crash consistent (standard checkpoint).
+        saved: holds the running VM's memory state (a standard checkpoint of a running VM);
+            applying it leaves the VM Saved instead of Off.
+        cpus, memory_mb, notes: the configuration applying it restores.
+        resources: the stored resource settings at the time, if any had been changed.
+    """
+
+    guid: str
+    name: str
+    parent: str | None
+    created: datetime
+    consistency: int
+    saved: bool
+    cpus: int
+    memory_mb: int
+    notes: str
+    resources: list[Resource] | None = None
+
+
 class VM:
     """The compact record of one virtual machine."""
 
@@ -369,6 +399,7 @@ class VM:
         "changed",
         "cpus",
         "created",
+        "current_snapshot",
         "disks",
         "dynamic_memory",
         "generated",
@@ -386,6 +417,8 @@ class VM:
         "requested",
         "seed",
         "shutdown_ic",
+        "snapshot_type",
+        "snapshots",
         "state",
         "stored_resources",
         "typed",
@@ -421,6 +454,12 @@ class VM:
         self.generated: tuple[object, list[Resource], dict[str, list[Instance]]] | None = None
         self.keys_down: set[int] = set()
         self.typed: list[str] = []
+        #: Checkpoints in creation order (``_snapshots.Snapshot``) and the VSSD's
+        #: UserSnapshotType: 2 Disabled, 3 Production, 4 Production only, 5 Standard.
+        self.snapshots: list[Snapshot] = []
+        self.snapshot_type = 3
+        #: The checkpoint the running configuration descends from (its VSSD's ``Parent``).
+        self.current_snapshot: str | None = None
 
     def __repr__(self) -> str:
         return f"<VM {self.name} {self.guid} state={self.state}>"
@@ -546,6 +585,9 @@ class SimulatedHost:
         self.vms: dict[str, VM] = {}
         self.jobs: dict[str, Job] = {}
         self.contexts: dict[str, EnumerationContext] = {}
+        #: Other hosts by lower-case name (computer, DNS or FQDN), for migrations; a
+        #: SimulatorServer fills it with the hosts it serves.
+        self.peers: dict[str, SimulatedHost] = {}
         rng = random.Random(f"aiohyperv-host:{spec.seed}:{spec.name}")
         self._rng = rng
         #: Draws for fault injection and jitter; separate so faults never shift generation.

@@ -19,7 +19,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiohyperv.cim import EPR, CimDateTime, CimInstance, CimType, EmbeddedInstance
-from aiohyperv.simulator._host import VM, Resource, SimulatedHost, Transition, VMState
+from aiohyperv.simulator import _disks as disks
+from aiohyperv.simulator import _migration as migration
+from aiohyperv.simulator import _snapshots as snapshots
+from aiohyperv.simulator._host import (
+    VM,
+    Job,
+    Resource,
+    SimulatedHost,
+    Snapshot,
+    Transition,
+    VMState,
+)
 from aiohyperv.simulator._instance import Instance, Ref, parse_object_path, to_cim
 from aiohyperv.simulator._providers import (
     V1_STARTUP_ACTION,
@@ -33,6 +44,7 @@ from aiohyperv.simulator._providers import (
     vm_resources,
 )
 from aiohyperv.simulator._schema import SCHEMAS, ClassDef
+from aiohyperv.simulator._snapshots import find_snapshot
 from aiohyperv.wsman._ns import split_resource_uri
 
 if TYPE_CHECKING:
@@ -453,6 +465,11 @@ def _apply_system_settings(host: SimulatedHost, vm: VM, settings: EmbeddedInstan
                 raise MethodFault("AutomaticStartupAction must be 0, 1 or 2")
             number = v2
         vm.autostart = number
+    kind = settings.value("UserSnapshotType")
+    if kind is not None and not host.os.v1:
+        if str(kind).strip() not in ("2", "3", "4", "5"):
+            raise MethodFault("UserSnapshotType must be 2, 3, 4 or 5")
+        vm.snapshot_type = int(str(kind))
 
 
 def _define_system(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:
@@ -530,6 +547,10 @@ def _modify_system_settings(host: SimulatedHost, target: Instance, args: _Args) 
     else:
         iid = settings[0].value("InstanceID")
         vm = vm_for_keys(host, [iid]) if isinstance(iid, str) else None
+        found = find_snapshot(host, iid) if vm is None and isinstance(iid, str) else None
+        if found is not None:
+            # Renaming a checkpoint is ModifySystemSettings on its VSSD (Rename-VMSnapshot).
+            return _rename_snapshot(host, *found, settings[0])
     if vm is None:
         return MethodResult(INVALID_PARAMETER)
     job = host.start_job(
@@ -541,6 +562,16 @@ def _modify_system_settings(host: SimulatedHost, target: Instance, args: _Args) 
     )
     if not job.fail:
         _apply_system_settings(host, vm, settings[0])
+    return _job_result(host, job_ref(host, job))
+
+
+def _rename_snapshot(
+    host: SimulatedHost, vm: VM, snap: Snapshot, settings: EmbeddedInstance
+) -> MethodResult:
+    job = _snapshot_job(host, vm, "Modifying checkpoint", "rename checkpoint", False)
+    name = settings.value("ElementName")
+    if not job.fail and isinstance(name, str) and name:
+        snap.name = name
     return _job_result(host, job_ref(host, job))
 
 
@@ -740,6 +771,152 @@ def _get_thumbnail(host: SimulatedHost, target: Instance, args: _Args) -> Method
     return MethodResult(OK, {"ImageData": data})
 
 
+# --- Msvm_VirtualSystemSnapshotService -----------------------------------------------------------
+# Return codes are CIM_VirtualSystemSnapshotService's (Microsoft: "CreateSnapshot method of the
+# Msvm_VirtualSystemSnapshotService class" and its Apply/Destroy/DestroySnapshotTree pages):
+# 0 OK, 1 Not Supported, 4 Invalid Parameter, 5 Invalid State, 4096 job started.
+def _snapshot_arg(host: SimulatedHost, args: _Args, name: str) -> tuple[VM, Snapshot] | None:
+    ref = args.get_ref(host, name)
+    assert ref is not None
+    return find_snapshot(host, ref.key_map().get("instanceid", ""))
+
+
+def _snapshot_job(host: SimulatedHost, vm: VM, caption: str, verb: str, fail: bool) -> Job:
+    return host.start_job(
+        caption=caption,
+        description=f"{caption} of virtual machine '{vm.name}'",
+        job_type=2,
+        vm=vm,
+        fail=True if fail else None,
+        error_description=f"'{vm.name}' failed to {verb}. (Virtual machine ID {vm.guid})",
+    )
+
+
+def _create_snapshot(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:
+    vm = _settings_vm(host, args.get_ref(host, "AffectedSystem"))
+    settings = args.get_instances("SnapshotSettings")
+    snapshot_type = args.get_int("SnapshotType", required=False)
+    if vm is None:
+        return MethodResult(snapshots.INVALID_PARAMETER)
+    code, snap, refused = snapshots.create_snapshot(
+        host, vm, settings[0] if settings else None, 2 if snapshot_type is None else snapshot_type
+    )
+    if snap is None:
+        return MethodResult(code)
+    job = _snapshot_job(
+        host,
+        vm,
+        "Creating checkpoint",
+        "create a production checkpoint: the guest's integration services did not answer"
+        if refused
+        else "create checkpoint",
+        refused,
+    )
+    if job.fail:
+        return _job_result(host, job_ref(host, job), ResultingSnapshot=None)
+    vm.snapshots.append(snap)
+    vm.current_snapshot = snap.guid
+    ref = Ref.make(
+        host.namespace, "Msvm_VirtualSystemSettingData", {"InstanceID": f"Microsoft:{snap.guid}"}
+    )
+    return _job_result(host, job_ref(host, job), ResultingSnapshot=ref)
+
+
+def _apply_snapshot(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:
+    found = _snapshot_arg(host, args, "Snapshot")
+    if found is None:
+        return MethodResult(snapshots.INVALID_PARAMETER)
+    vm, snap = found
+    host.settle(vm)
+    # Only an Off or Saved VM takes a checkpoint's state (Hyper-V turns a running VM off first).
+    if vm.pending is not None or vm.state not in (S.OFF, S.SAVED):
+        return MethodResult(snapshots.INVALID_STATE)
+    job = _snapshot_job(host, vm, "Applying checkpoint", "apply checkpoint", False)
+    if not job.fail:
+        snapshots.apply_snapshot(host, vm, snap)
+    return _job_result(host, job_ref(host, job))
+
+
+def _destroy(tree: bool, param: str) -> Callable[[SimulatedHost, Instance, _Args], MethodResult]:
+    def handler(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:
+        found = _snapshot_arg(host, args, param)
+        if found is None:
+            return MethodResult(snapshots.INVALID_PARAMETER)
+        vm, snap = found
+        host.settle(vm)
+        if vm.pending is not None:
+            return MethodResult(snapshots.INVALID_STATE)
+        job = _snapshot_job(host, vm, "Deleting checkpoint", "delete checkpoint", False)
+        if not job.fail:
+            snapshots.destroy_snapshot(vm, snap, tree=tree)
+        return _job_result(host, job_ref(host, job))
+
+    return handler
+
+
+# --- Msvm_ImageManagementService ------------------------------------------------------------------
+# GetVirtualHardDiskSettingData(Path) -> SettingData and GetVirtualHardDiskState(Path) -> State
+# (Microsoft's pages for the methods): 0 with the embedded instance, 32773 Invalid parameter,
+# 32779 File not found.
+def _get_vhd_settings(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:
+    path = args.get_str("Path")
+    if not path:
+        raise MethodFault("missing parameter Path")
+    code, settings = disks.disk_settings(host, path)
+    return MethodResult(code, {"SettingData": settings} if settings is not None else {})
+
+
+def _get_vhd_state(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:
+    path = args.get_str("Path")
+    if not path:
+        raise MethodFault("missing parameter Path")
+    code, state = disks.disk_state(host, path)
+    return MethodResult(code, {"State": state} if state is not None else {})
+
+
+# --- Msvm_VirtualSystemMigrationService -----------------------------------------------------------
+def _migrate_to_host(host: SimulatedHost, target: Instance, args: _Args) -> MethodResult:
+    # MigrateVirtualSystemToHost (Microsoft's page for the method): Msvm_ReturnCode values.
+    vm = _settings_vm(host, args.get_ref(host, "ComputerSystem"))
+    destination = args.get_str("DestinationHost")
+    settings = args.get_instances("MigrationSettingData")
+    args.get_instances("NewSystemSettingData")
+    args.get_instances("NewResourceSettingData")
+    if vm is None or not destination:
+        return MethodResult(INVALID_PARAMETER)
+    kind = settings[0].value("MigrationType") if settings else None
+    try:
+        migration_type = migration.VIRTUAL_SYSTEM if kind is None else int(str(kind))
+    except ValueError:
+        raise MethodFault("MigrationType must be a number") from None
+    if migration_type not in (
+        migration.VIRTUAL_SYSTEM,
+        migration.STORAGE,
+        migration.STAGED,
+        migration.VIRTUAL_SYSTEM_AND_STORAGE,
+    ):
+        return MethodResult(INVALID_PARAMETER)
+    if migration_type != migration.VIRTUAL_SYSTEM:
+        return MethodResult(NOT_SUPPORTED)  # storage moves are not simulated
+    host.settle(vm)
+    if vm.pending is not None:
+        return MethodResult(INVALID_STATE)
+    code, why = migration.check_migration(host, vm, destination)
+    job = host.start_job(
+        caption="Migrating",
+        description=f"Migrating virtual machine '{vm.name}'",
+        job_type=2,
+        vm=vm,
+        fail=True if code else None,
+        error_description=why or f"Virtual machine migration operation for '{vm.name}' failed.",
+    )
+    if code:
+        job.error_code = code
+    elif not job.fail:
+        migration.move_vm(host, vm, destination)
+    return _job_result(host, job_ref(host, job))
+
+
 # --- tables ---------------------------------------------------------------------------------------
 _COMMON: dict[tuple[str, str], Callable[[SimulatedHost, Instance, _Args], MethodResult]] = {
     ("msvm_computersystem", "requeststatechange"): _request_state_change,
@@ -753,8 +930,17 @@ _COMMON: dict[tuple[str, str], Callable[[SimulatedHost, Instance, _Args], Method
     ("msvm_virtualsystemmanagementservice", "getvirtualsystemthumbnailimage"): _get_thumbnail,
 }
 _VSMS = "msvm_virtualsystemmanagementservice"
+_SNAP = "msvm_virtualsystemsnapshotservice"
+_IMS = "msvm_imagemanagementservice"
 _V2_METHODS = {
     **_COMMON,
+    ("msvm_virtualsystemmigrationservice", "migratevirtualsystemtohost"): _migrate_to_host,
+    (_IMS, "getvirtualharddisksettingdata"): _get_vhd_settings,
+    (_IMS, "getvirtualharddiskstate"): _get_vhd_state,
+    (_SNAP, "createsnapshot"): _create_snapshot,
+    (_SNAP, "applysnapshot"): _apply_snapshot,
+    (_SNAP, "destroysnapshot"): _destroy(False, "AffectedSnapshot"),
+    (_SNAP, "destroysnapshottree"): _destroy(True, "SnapshotSettingData"),
     (_VSMS, "definesystem"): _define_system,
     (_VSMS, "destroysystem"): _destroy_system,
     (_VSMS, "modifysystemsettings"): _modify_system_settings,

@@ -17,7 +17,16 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from aiohyperv.simulator._host import VM, Job, Resource, SimulatedHost, VMState, rng_guid
+from aiohyperv.simulator._guest import guest_reports, kvp_items, nic_addresses
+from aiohyperv.simulator._host import (
+    VM,
+    Job,
+    Resource,
+    SimulatedHost,
+    Snapshot,
+    VMState,
+    rng_guid,
+)
 from aiohyperv.simulator._instance import (
     Instance,
     Ref,
@@ -26,6 +35,7 @@ from aiohyperv.simulator._instance import (
     parse_object_path,
 )
 from aiohyperv.simulator._schema import SCHEMAS, ClassDef
+from aiohyperv.simulator._snapshots import SNAPSHOT_TYPE, snapshot_refs, snapshot_vssd_values
 from aiohyperv.simulator._thumbnail import render_thumbnail
 from aiohyperv.wsman._ns import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2
 
@@ -672,7 +682,180 @@ def _vm_cs(host: SimulatedHost, vm: VM) -> Instance:
 
 def _vssd(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
     for machine in [vm] if vm is not None else list(host.all_vms()):
-        yield _vssd_of(host, machine)
+        realized = _vssd_of(host, machine)
+        if not machine.snapshots or host.os.v1:
+            yield realized
+            continue
+        # A checkpoint's settings are the VM's as of then; Parent points up the tree and the
+        # realized settings' Parent at the current checkpoint.
+        realized.values["Parent"] = _snapshot_path(host, machine.current_snapshot)
+        yield realized
+        for snap in machine.snapshots:
+            values = {**realized.values, **snapshot_vssd_values(machine, snap)}
+            values["Parent"] = _snapshot_path(host, snap.parent)
+            yield Instance(realized.cls, values)
+
+
+def _snapshot_path(host: SimulatedHost, guid: str | None) -> str | None:
+    if guid is None:
+        return None
+    return setting_path(host, "Msvm_VirtualSystemSettingData", f"Microsoft:{guid}")
+
+
+def _snapshot_ref(host: SimulatedHost, snap: Snapshot) -> Ref:
+    return _ref(host, "Msvm_VirtualSystemSettingData", InstanceID=f"Microsoft:{snap.guid}")
+
+
+def _snapshot_assocs(name: str) -> Callable[[SimulatedHost, VM | None], Iterator[Instance]]:
+    def provider(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+        for machine in [vm] if vm is not None else list(host.all_vms()):
+            rows = snapshot_refs(
+                host, machine, vssd_ref(host, machine), lambda s: _snapshot_ref(host, s)
+            )
+            for class_name, refs in rows:
+                if class_name == name:
+                    yield _assoc(host, name, **refs)
+
+    return provider
+
+
+KVP_IC_GUID = "2A34B1C2-FD73-4043-9A5B-F2E7F2D32EE0"
+
+
+def _synthetic_nics(host: SimulatedHost, vm: VM) -> list[str]:
+    """The InstanceIDs of the VM's synthetic NICs, in order."""
+    return [
+        r.instance_id
+        for r in vm_resources(host, vm)
+        if r.class_name == "Msvm_SyntheticEthernetPortSettingData"
+    ]
+
+
+def _kvp_components(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        nics = len(_synthetic_nics(host, machine))
+        contact = guest_reports(host, machine)
+        yield _device(
+            host,
+            machine,
+            "Msvm_KvpExchangeComponent",
+            KVP_IC_GUID,
+            Caption="Key-Value Pair Exchange",
+            Description="Microsoft Key-Value Pair Exchange Component",
+            ElementName="Key-Value Pair Exchange",
+            Name="Key-Value Pair Exchange",
+            OperationalStatus=[2] if contact else [12],
+            GuestIntrinsicExchangeItems=kvp_items(host, machine, nics),
+        )
+
+
+def _guest_network(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        for index, nic in enumerate(_synthetic_nics(host, machine)):
+            # Microsoft:GuestNetwork\<VM GUID>\<adapter GUID>, the adapter's part being the
+            # end of its Msvm_SyntheticEthernetPortSettingData InstanceID.
+            adapter = nic.rsplit("\\", 1)[-1]
+            values: dict[str, object] = {
+                "InstanceID": f"Microsoft:GuestNetwork\\{machine.guid}\\{adapter}",
+                **nic_addresses(host, machine, index),
+            }
+            yield _inst(host, "Msvm_GuestNetworkAdapterConfiguration", values)
+
+
+def _migration_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    yield _inst(
+        host,
+        "Msvm_VirtualSystemMigrationService",
+        {
+            "Caption": "Virtual System Migration Service",
+            "Description": "Service for migrating virtual systems",
+            "ElementName": "Virtual System Migration Service",
+            "Name": "vsmigrationservice",
+            "CreationClassName": "Msvm_VirtualSystemMigrationService",
+            "SystemCreationClassName": "Msvm_ComputerSystem",
+            "SystemName": host.computer_name,
+            "OperationalStatus": _OPERATIONAL_OK,
+            "HealthState": 5,
+            "EnabledState": 2,
+            "RequestedState": 12,
+            "EnabledDefault": 2,
+            "Started": True,
+            "ActiveVirtualSystemMigrationCount": 0,
+            "ActiveStorageMigrationCount": 0,
+        },
+    )
+
+
+def _setting_data_components(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    for machine in [vm] if vm is not None else list(host.all_vms()):
+        for nic in _synthetic_nics(host, machine):
+            adapter = nic.rsplit("\\", 1)[-1]
+            yield _assoc(
+                host,
+                "Msvm_SettingDataComponent",
+                GroupComponent=_ref(host, "Msvm_SyntheticEthernetPortSettingData", InstanceID=nic),
+                PartComponent=_ref(
+                    host,
+                    "Msvm_GuestNetworkAdapterConfiguration",
+                    InstanceID=f"Microsoft:GuestNetwork\\{machine.guid}\\{adapter}",
+                ),
+            )
+
+
+def _image_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    # Msvm_ImageManagementService's MOF defaults (Microsoft's class page).
+    yield _inst(
+        host,
+        "Msvm_ImageManagementService",
+        {
+            "Caption": "Hyper-V Image Management Service",
+            "Description": "Provides Image Management servicing for Hyper-V",
+            "ElementName": "Hyper-V Image Management Service",
+            "Name": "vhdsvc",
+            "CreationClassName": "Msvm_ImageManagementService",
+            "SystemCreationClassName": "Msvm_ComputerSystem",
+            "SystemName": host.computer_name,
+            "OperationalStatus": _OPERATIONAL_OK,
+            "StatusDescriptions": ["OK"],
+            "HealthState": 5,
+            "EnabledState": 2,
+            "RequestedState": 12,
+            "EnabledDefault": 2,
+            "Started": True,
+        },
+    )
+
+
+def _snapshot_service(host: SimulatedHost, vm: VM | None) -> Iterator[Instance]:
+    if vm is not None:
+        return
+    # Msvm_VirtualSystemSnapshotService's MOF defaults (Microsoft's class page).
+    yield _inst(
+        host,
+        "Msvm_VirtualSystemSnapshotService",
+        {
+            "Caption": "Hyper-V Virtual System Snapshot Service",
+            "Description": "Service for creating, destroying, and applying virtual machine "
+            "snapshots",
+            "ElementName": "Msvm_VirtualSystemSnapshotService",
+            "Name": "vssnapsvc",
+            "CreationClassName": "Msvm_VirtualSystemSnapshotService",
+            "SystemCreationClassName": "Msvm_ComputerSystem",
+            "SystemName": host.computer_name,
+            "OperationalStatus": _OPERATIONAL_OK,
+            "StatusDescriptions": ["The service is running normally"],
+            "HealthState": 5,
+            "EnabledState": 2,
+            "RequestedState": 12,
+            "EnabledDefault": 2,
+            "TransitioningToState": 12,
+            "Started": True,
+        },
+    )
 
 
 @functools.lru_cache(maxsize=65536)
@@ -747,7 +930,7 @@ def _vssd_of(host: SimulatedHost, vm: VM) -> Instance:
             "BIOSNumLock": False,
             "BootOrder": None if gen2 else [1, 2, 3, 0],
             "BootSourceOrder": None,
-            "UserSnapshotType": 3,
+            "UserSnapshotType": vm.snapshot_type,
             "IsSaved": saved,
             "AllowFullSCSICommandSet": False,
             "DebugChannelId": 0,
@@ -1270,6 +1453,7 @@ def _vm_devices(host: SimulatedHost, vm: VM) -> Iterator[Instance]:
     yield from _heartbeat_components(host, vm)
     yield from _keyboards(host, vm)
     if not host.os.v1:
+        yield from _kvp_components(host, vm)
         yield _display_of(host, vm)
     yield _video_head_of(host, vm)
     yield from _disk_drives_of(host, vm)
@@ -1343,6 +1527,9 @@ _SUMMARY_FIELDS = {
     111: "StatusDescriptions",
     112: "MemoryAvailable",
     113: "AvailableMemoryBuffer",
+    114: "ReplicationState",
+    115: "ReplicationHealth",
+    116: "ReplicationMode",
     121: "SwapFilesInUse",
     122: "IntegrationServicesVersionState",
     124: "MemorySpansPhysicalNumaNodes",
@@ -1399,6 +1586,15 @@ def summary_instance(host: SimulatedHost, vm: VM, codes: Iterable[int]) -> Insta
         "Heartbeat": (2 if vm.guest_os else 12) if running else None,
         "UpTime": host.on_time_ms(vm),
         "GuestOperatingSystem": vm.guest_os or None if running else None,
+        # 107: the VM's checkpoints as embedded Msvm_VirtualSystemSettingData instances.
+        "Snapshots": [
+            inst
+            for inst in _vssd(host, vm)
+            if inst.values.get("VirtualSystemType") == SNAPSHOT_TYPE
+        ]
+        or None
+        if "Snapshots" in wanted and not host.os.v1
+        else None,
         "AsynchronousTasks": [
             job_instance(host, j)
             for j in host.jobs.values()
@@ -1412,6 +1608,10 @@ def summary_instance(host: SimulatedHost, vm: VM, codes: Iterable[int]) -> Insta
         "StatusDescriptions": ["Operating normally"],
         "MemoryAvailable": 40 if on and vm.dynamic_memory else None,
         "AvailableMemoryBuffer": 20 if on and vm.dynamic_memory else None,
+        # No Hyper-V Replica on simulated hosts: 0 Disabled / Not applicable / None.
+        "ReplicationState": 0,
+        "ReplicationHealth": 0,
+        "ReplicationMode": 0,
         "SwapFilesInUse": False,
         "IntegrationServicesVersionState": 1 if vm.guest_os else 0,
         "MemorySpansPhysicalNumaNodes": False,
@@ -1424,7 +1624,8 @@ def summary_instance(host: SimulatedHost, vm: VM, codes: Iterable[int]) -> Insta
             values["ThumbnailImageWidth"], values["ThumbnailImageHeight"] = width, height
         elif code in _SUMMARY_FIELDS:
             name = _SUMMARY_FIELDS[code]
-            values[name] = every.get(name)
+            if cls.prop(name) is not None:  # 2008 R2's class predates Replica (114-116)
+                values[name] = every.get(name)
     return Instance(cls, values)
 
 
@@ -1784,6 +1985,15 @@ _PROVIDERS: dict[str, dict[str, Callable[[SimulatedHost, VM | None], Iterator[In
             "Msvm_EmulatedEthernetPortSettingData"
         ),
         "msvm_elementsettingdata": _element_setting_data,
+        "msvm_virtualsystemsnapshotservice": _snapshot_service,
+        "msvm_imagemanagementservice": _image_service,
+        "msvm_virtualsystemmigrationservice": _migration_service,
+        "msvm_kvpexchangecomponent": _kvp_components,
+        "msvm_guestnetworkadapterconfiguration": _guest_network,
+        "msvm_settingdatacomponent": _setting_data_components,
+        "msvm_snapshotofvirtualsystem": _snapshot_assocs("Msvm_SnapshotOfVirtualSystem"),
+        "msvm_parentchildsettingdata": _snapshot_assocs("Msvm_ParentChildSettingData"),
+        "msvm_mostcurrentsnapshotinbranch": _snapshot_assocs("Msvm_MostCurrentSnapshotInBranch"),
     },
     NAMESPACE_V1: {
         **_SHARED,

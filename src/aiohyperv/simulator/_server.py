@@ -258,6 +258,14 @@ class SimulatorServer(AsyncClosing):
         if per_host_address and len(hosts) > 250:
             raise ConfigError("per_host_address serves at most 250 hosts (127.0.0.2-251)")
         self.hosts = list(hosts)
+        # The hosts find each other by name (MigrateVirtualSystemToHost's DestinationHost).
+        peers = {}
+        for host in self.hosts:
+            for name in (host.spec.name, host.computer_name, host.dns_name,
+                         f"{host.dns_name}.{host.domain}"):  # fmt: skip
+                peers[name.lower()] = host
+        for host in self.hosts:
+            host.peers = peers
         self.listen = listen
         self.port = port
         self.transport = transport
