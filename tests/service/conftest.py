@@ -156,13 +156,14 @@ async def running_service(
 ) -> AsyncIterator[Service]:
     """A started service over ``fleet`` on an ephemeral loopback port (its first scheduled run
     starts at once; the next only after ``interval``)."""
-    settings = ServiceConfig(
-        interval=interval,
-        timeout=10.0,
-        database=parse_database_url(f"sqlite:///{tmp_path / 'serve.db'}"),
-        listen=("127.0.0.1", 0),
-        **config,  # type: ignore[arg-type]  # the tests pass ServiceConfig's own fields
-    )
+    fields: dict[str, object] = {
+        "interval": interval,
+        "timeout": 10.0,
+        "database": parse_database_url(f"sqlite:///{tmp_path / 'serve.db'}"),
+        "listen": ("127.0.0.1", 0),
+    }
+    fields.update(config)
+    settings = ServiceConfig(**fields)  # type: ignore[arg-type]  # ServiceConfig's own fields
     service = Service(settings, targets=fleet.uris, auth=fleet.auth, sample_interval=0.0)
     await service.start()
     try:

@@ -50,7 +50,7 @@ def test_vm_created_and_removed() -> None:
 
 def test_each_field_change() -> None:
     before = host(vm("A"))
-    cases = {
+    cases: dict[ChangeKind, dict[str, object]] = {
         ChangeKind.VM_RENAMED: {"name": "renamed"},
         ChangeKind.VM_STATE: {"state": "shut off"},
         ChangeKind.VM_VCPUS: {"vcpus": 4},
