@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CODE := $(wildcard src tests examples benchmarks fuzz)
 
-.PHONY: demo test check lint typecheck pytest bench soak fuzz clean
+.PHONY: demo test check lint typecheck pytest bench soak fuzz clean system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/aiohyperv inventory
 
+## Optional system packages for some tests (PostgreSQL, Chromium): installed as root with apt-get.
+system-packages:
+	bash scripts/ci-system-packages.sh
+
 ## Set everything up, then format check, lint, type check and the whole test suite.
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/mypy $(CODE)
