@@ -210,7 +210,12 @@ async def serve(
                 spec = FleetSpec(hosts=args.sim_hosts, vms=args.sim_vms, seed=args.sim_seed)
                 demo = await stack.enter_async_context(simulated_fleet(spec, in_process=True))
                 stack.enter_context(quiet_loopback_basic_warning())
-                service = Service(config, targets=demo.uris, auth=demo.auth)
+                service = Service(
+                    config,
+                    targets=demo.uris,
+                    auth=demo.auth,
+                    sample_interval=args.sample_interval,
+                )
                 churn = DemoChurn(demo, seed=args.sim_seed)
                 log.info("demo: %d simulated hosts x %d VMs", args.sim_hosts, args.sim_vms)
             else:
