@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from aiohyperv._exceptions import HyperVError, VMNotFound
+from aiohyperv._exceptions import CimMethodError, HyperVError, InvalidOperation, VMNotFound
 
 from ._metrics import CONTENT_TYPE, render_metrics
 from ._openapi import openapi_spec
@@ -420,7 +420,8 @@ async def vm_action(request: web.Request) -> web.Response:
     except TimeoutError:
         return _error(502, f"{host} did not answer in time")
     except HyperVError as exc:
-        status = 409 if type(exc).__name__ in ("CimMethodError", "InvalidOperation") else 502
+        # The host refused the change in the VM's current state (e.g. start while running).
+        status = 409 if isinstance(exc, (CimMethodError, InvalidOperation)) else 502
         return _error(status, f"{action} failed: {exc}")
     log.info("action %s on %s %s", action, host, uuid)
     vm = _find_vm(service, host, uuid)
