@@ -170,6 +170,7 @@ async def summary(request: web.Request) -> web.Response:
         memory.append(
             {
                 "host": name,
+                "hostname": host.hostname,
                 "up": host.ok,
                 "total": host.memory_total,
                 "free": host.memory_free,

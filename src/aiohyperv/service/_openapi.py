@@ -198,6 +198,7 @@ SCHEMAS: dict[str, Any] = {
                 "items": _obj(
                     {
                         "host": {"type": "string"},
+                        "hostname": _NULL_STR,
                         "up": {"type": "boolean"},
                         "total": _NULL_INT,
                         "free": _NULL_INT,

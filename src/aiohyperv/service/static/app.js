@@ -87,27 +87,30 @@ function barChart(svg, items, { height = 150 } = {}) {
 }
 function hostGrid(svg, hosts) {
   svg.replaceChildren();
-  const width = svg.clientWidth || 400; const size = 26; const gap = 6;
-  const perRow = Math.max(1, Math.floor(width / (size + gap)));
-  const rows = Math.max(1, Math.ceil(hosts.length / perRow)); const height = rows * (size + gap) + 4;
+  const width = svg.clientWidth || 400; const tileW = 150; const tileH = 28; const gap = 6;
+  const perRow = Math.max(1, Math.floor((width + gap) / (tileW + gap)));
+  const rows = Math.max(1, Math.ceil(hosts.length / perRow)); const height = rows * (tileH + gap) + 2;
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`); svg.setAttribute("height", height);
   hosts.forEach((h, i) => {
-    const x = (i % perRow) * (size + gap); const y = Math.floor(i / perRow) * (size + gap);
-    const rect = svgEl("rect", { x, y, width: size, height: size, rx: 4, class: h.up ? "host-up" : "host-down" });
-    rect.append(svgEl("title", {}, `${h.host} ${h.up ? "up" : "down"}`));
-    svg.append(rect);
+    const x = (i % perRow) * (tileW + gap); const y = Math.floor(i / perRow) * (tileH + gap);
+    const group = svgEl("g", { class: "tile" });
+    const rect = svgEl("rect", { x, y, width: tileW, height: tileH, rx: 4, class: h.up ? "host-up" : "host-down" });
+    group.append(rect, svgEl("text", { x: x + 8, y: y + 18, class: "tile-text" }, `${h.up ? "▲" : "▼"} ${h.hostname || h.host}`));
+    group.append(svgEl("title", {}, `${h.host} ${h.up ? "up" : "down"}`));
+    svg.append(group);
   });
 }
 function memoryChart(svg, rows) {
   svg.replaceChildren();
-  const width = svg.clientWidth || 800; const label = 150; const rowH = 18; const gap = 6;
+  const width = svg.clientWidth || 800; const label = 170; const rowH = 18; const gap = 6;
   const height = Math.max(30, rows.length * (rowH + gap));
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`); svg.setAttribute("height", height);
   const max = Math.max(1, ...rows.map((r) => Math.max(r.total || 0, r.assigned)));
   const scale = (width - label - 90) / max;
   rows.forEach((r, i) => {
     const y = i * (rowH + gap);
-    svg.append(svgEl("text", { x: 0, y: y + 13, class: r.up ? "" : "muted" }, r.host + (r.up ? "" : " (down)")));
+    const name = svgEl("text", { x: 0, y: y + 13, class: r.up ? "" : "muted" }, (r.hostname || r.host) + (r.up ? "" : " (down)"));
+    name.append(svgEl("title", {}, r.host)); svg.append(name);
     svg.append(svgEl("rect", { x: label, y, width: Math.max(1, (r.total || 0) * scale), height: rowH, class: "bar-total", rx: 2 }));
     svg.append(svgEl("rect", { x: label, y: y + 2, width: Math.max(0, r.assigned * scale), height: rowH - 4, class: "bar-assigned", rx: 2 }));
     svg.append(svgEl("rect", { x: label, y: y + 6, width: Math.max(0, r.demand * scale), height: rowH - 12, class: "bar-demand" }));
