@@ -176,3 +176,27 @@ async def test_a_slow_host_and_a_failing_host_never_spoil_the_others(
         assert again.failed == 0
         back = await service.store.changes(kinds=["host_back"])
         assert {c.host for c in back} == {labels[1], labels[2]}
+
+
+async def test_the_service_end_to_end_on_postgresql(
+    small_fleet: DemoFleet, tmp_path: Path, postgres_url: str
+) -> None:
+    from aiohyperv.service import parse_database_url
+
+    database = parse_database_url(postgres_url)
+    async with running_service(small_fleet, tmp_path, database=database) as service:
+        assert service.scheduler is not None and service.store is not None
+        async with asyncio.timeout(60):
+            run = await service.scheduler.request()
+        assert run.succeeded == 3
+        assert {c.kind for c in await service.store.changes()} == {ChangeKind.HOST_ADDED}
+        size = await service.store.db.size_bytes()
+        assert size is not None and size > 0
+    # A second service on the same database picks the latest state up: no new host_added.
+    async with running_service(small_fleet, tmp_path, database=database) as again:
+        assert again.scheduler is not None and again.store is not None
+        assert set(again.hosts) == set(service.hosts)
+        async with asyncio.timeout(60):
+            await again.scheduler.request()
+        added = await again.store.changes(kinds=["host_added"])
+        assert len(added) == 3

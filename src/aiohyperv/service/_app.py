@@ -449,10 +449,11 @@ async def events(request: web.Request) -> web.StreamResponse:
         await response.write(b"retry: 3000\n: connected\n\n")
         async for event in subscription.events(heartbeat=HEARTBEAT):
             await response.write(b": ping\n\n" if event is None else event.encode())
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+    except ConnectionResetError:  # the client went away
+        return response
     finally:
         broker.unsubscribe(subscription)
+    # The broker ended the stream (shutdown, or this client fell too far behind).
     with contextlib.suppress(ConnectionResetError):
         await response.write_eof()
     return response
