@@ -3,9 +3,10 @@
 The fleet is served from this process (so its :class:`~aiohyperv.simulator.SimulatedHost`
 objects can be changed), and :class:`DemoChurn` changes it every few seconds the ways a real
 fleet changes: VMs are started, shut down, powered off, paused, resumed and saved through the
-client driver (real ``RequestStateChange`` calls and jobs over WS-Management), and now and then
-a VM is renamed or given more memory, or a host starts failing for a while and recovers
-(through the simulator's fault knobs).  Every view of the dashboard then has something to show.
+client driver (real ``RequestStateChange`` calls and jobs over WS-Management); now and then a
+VM is created (``define_xml``) or one the churn created is removed (``undefine``); a VM is
+renamed or resized, or a host fails for a while and recovers (the simulator's fault knobs).
+Every view of the dashboard then has something to show.
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ __all__ = ["DemoChurn"]
 
 log = logging.getLogger("aiohyperv.service")
 
-_ON = {VMState.RUNNING, VMState.PAUSED, VMState.V1_PAUSED}
+#: A new VM as libvirt domain XML (what ``HyperVConnection.define_xml`` takes).
+_NEW_VM = (
+    "<domain type='hyperv'><name>{name}</name><memory unit='MiB'>2048</memory>"
+    "<currentMemory unit='MiB'>2048</currentMemory><vcpu>2</vcpu>"
+    "<os><type arch='x86_64'>hvm</type></os></domain>"
+)
 
 
 @dataclass(slots=True)
@@ -56,6 +62,9 @@ class DemoChurn:
     rng: random.Random = field(init=False)
     steps: int = field(default=0, init=False)
     _outage: _Outage | None = field(default=None, init=False)
+    #: VMs this churn created (host index, GUID): the only ones it removes again, so the
+    #: fleet's size stays about the same however long the demo runs.
+    _created: list[tuple[int, str]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(f"aiohyperv-churn:{self.seed}")
@@ -89,6 +98,8 @@ class DemoChurn:
             if vm.stored_resources is None:
                 vm.memory_mb = rng.choice((2048, 4096, 8192, 16384))
                 done.append(f"set {vm.name} memory to {vm.memory_mb} MiB on {host.spec.name}")
+        if rng.random() < 0.08:
+            done.extend(await self._create_or_remove(hosts))
         done.extend(self._outages(hosts))
         for text in done:
             log.debug("demo: %s", text)
@@ -111,6 +122,30 @@ class DemoChurn:
             self._outage = _Outage(host=host, steps_left=self.rng.randrange(3, 8))
             return [f"{host.spec.name} is failing"]
         return []
+
+    async def _create_or_remove(self, hosts: list[SimulatedHost]) -> list[str]:
+        rng = self.rng
+        try:
+            if self._created and (len(self._created) >= 3 or rng.random() < 0.4):
+                index, guid = self._created.pop(0)
+                host = self.fleet.hosts[index]
+                async with connect(self.fleet.uris[index], auth=self.fleet.auth) as conn:
+                    domain = await conn.lookup_domain_by_uuid(guid)
+                    if await domain.is_active():
+                        await domain.destroy()
+                    name = domain.name
+                    await domain.undefine()
+                return [f"removed {name} from {host.spec.name}"]
+            host = rng.choice(hosts)
+            index = self.fleet.hosts.index(host)
+            name = f"new-{rng.randrange(1000, 9999)}"
+            async with connect(self.fleet.uris[index], auth=self.fleet.auth) as conn:
+                domain = await conn.define_xml(_NEW_VM.format(name=name))
+            self._created.append((index, domain.guid))
+            return [f"created {name} on {host.spec.name}"]
+        except HyperVError as exc:
+            log.debug("demo: create/remove failed: %s", exc)
+            return []
 
     async def _change_state(self, host: SimulatedHost, vm: VM) -> str | None:
         state = vm.state
