@@ -259,6 +259,11 @@ async def test_metrics_parse_and_agree_with_the_fleet(
     assert samples("aiohyperv_runs")[()] >= 2
     assert samples("aiohyperv_run_host_failures")[()] >= 2
     assert samples("aiohyperv_wsman_requests")[()] > 0
+    # The client's own pool counters, from the public SessionPool.stats.
+    assert samples("aiohyperv_client_http_requests")[()] >= samples("aiohyperv_wsman_requests")[()]
+    assert samples("aiohyperv_client_connections_opened")[()] >= 2
+    assert samples("aiohyperv_client_requests_reused")[()] > 0
+    assert samples("aiohyperv_client_hosts")[()] >= 2
     histogram = {
         s.name: s.value
         for s in families["aiohyperv_run_duration_seconds"].samples

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
     from prometheus_client.metrics_core import Metric
 
+    from aiohyperv import PoolStats
+
     from ._events import EventBroker
     from ._records import HostRecord
     from ._scheduler import RunStats, Scheduler
@@ -46,18 +48,41 @@ class ServiceCollector(Collector):
         stats: Callable[[], RunStats],
         scheduler: Callable[[], Scheduler | None],
         broker: EventBroker,
+        pool: Callable[[], PoolStats | None] = lambda: None,
         vm_limit: int = 0,
     ) -> None:
         self._hosts = hosts
         self._stats = stats
         self._scheduler = scheduler
         self._broker = broker
+        self._pool = pool
         self._vm_limit = vm_limit
 
     def collect(self) -> Iterator[Metric]:
         yield from self._host_metrics()
         yield from self._run_metrics()
+        yield from self._pool_metrics()
         yield from self._vm_metrics()
+
+    def _pool_metrics(self) -> Iterator[Metric]:
+        stats = self._pool()
+        if stats is None:
+            return
+        for name, doc, value in (
+            ("connections_opened", "TCP connections the client opened", stats.opened),
+            ("requests_reused", "Requests sent over a kept-alive connection", stats.reused),
+            ("http_requests", "HTTP requests the client sent", stats.requests),
+            ("request_failures", "Requests that ended in a transport error", stats.failed),
+            ("request_retries", "Requests sent again after a retryable failure", stats.retried),
+        ):
+            yield CounterMetricFamily(f"aiohyperv_client_{name}", doc, value=value)
+        for name, doc, value in (
+            ("hosts", "Hosts the client's pool holds state for", stats.hosts),
+            ("connections", "TCP connections open now", stats.connections),
+            ("requests_in_flight", "Requests holding a connection now", stats.in_flight),
+            ("requests_queued", "Requests waiting for a slot or a connection", stats.queued),
+        ):
+            yield GaugeMetricFamily(f"aiohyperv_client_{name}", doc, value=value)
 
     def _host_metrics(self) -> Iterator[Metric]:
         def gauge(name: str, doc: str, labels: tuple[str, ...] = ("host",)) -> GaugeMetricFamily:

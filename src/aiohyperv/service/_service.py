@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from aiohyperv import Limits, SessionPool
 from aiohyperv._config import ConnectionURI, parse_uri
 from aiohyperv.fleet import Fleet, inventory_op
+from aiohyperv.fleet._fleet import FLEET_MAX_ENVELOPE_SIZE, FLEET_PER_HOST_CONNECTIONS
 
 from ._db import open_database
 from ._events import EventBroker
@@ -74,6 +76,7 @@ class Service:
         self.broker = EventBroker(queue_size=config.sse_queue, history=config.history_limit)
         self.store: Store | None = None
         self.fleet: Fleet | None = None
+        self.pool: SessionPool | None = None
         self.runner: InventoryRunner | None = None
         self.scheduler: Scheduler | None = None
         self.schema_version = 0
@@ -85,6 +88,7 @@ class Service:
             stats=self._stats,
             scheduler=lambda: self.scheduler,
             broker=self.broker,
+            pool=lambda: self.pool.stats if self.pool is not None else None,
             vm_limit=config.metrics_vm_limit,
         )
 
@@ -132,12 +136,23 @@ class Service:
             if self._collect_override is not None:
                 collect = self._collect_override
             else:
+                # The service owns the pool (the fleet's own limits), so /metrics can show
+                # its counters through the public SessionPool.stats.
+                self.pool = await stack.enter_async_context(
+                    SessionPool(
+                        limits=Limits(
+                            per_host_connections=FLEET_PER_HOST_CONNECTIONS,
+                            max_envelope_size=FLEET_MAX_ENVELOPE_SIZE,
+                        )
+                    )
+                )
                 self.fleet = await stack.enter_async_context(
                     Fleet(
                         list(self.uris.values()),
                         auth=self._auth,
                         concurrency=self.config.concurrency,
                         timeout=self.config.timeout,
+                        pool=self.pool,
                     )
                 )
                 fleet = self.fleet
