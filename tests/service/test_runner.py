@@ -110,5 +110,6 @@ async def test_a_failing_store_leaves_the_view_and_the_feed_untouched(store: Sto
     with pytest.raises(Exception):  # noqa: B017  # whichever error the backend raises
         await runner("schedule")
     assert hosts == before and len(broker.recent()) == events
+    assert runner.stats.run_errors == 1 and runner.stats.runs == 1
     # The fixture closes the store at the end: give it an open database to close.
     store.db = await open_database(parse_database_url(":memory:"))

@@ -29,6 +29,8 @@ from ._config import ServiceConfig, parse_database_url, parse_duration, parse_li
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from aiohyperv._config import ConnectionURI
+
     from ._service import Service
 
 __all__ = ["build_parser", "cli_main", "serve"]
@@ -179,9 +181,12 @@ async def serve(
 
     from ._service import Service
 
+    def configure() -> tuple[ServiceConfig, list[ConnectionURI]]:
+        # Files (hosts, token) are read off the event loop.
+        return make_config(args), ([] if args.demo else read_hosts(args))
+
     try:
-        config = make_config(args)
-        uris = [] if args.demo else read_hosts(args)
+        config, uris = await asyncio.to_thread(configure)
     except (ConfigError, OSError) as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
         return 2

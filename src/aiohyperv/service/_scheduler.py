@@ -216,6 +216,13 @@ class InventoryRunner:
         self._pruned_at = 0.0
 
     async def __call__(self, trigger: str) -> RunRecord:
+        try:
+            return await self._run(trigger)
+        except Exception:
+            self.stats.run_errors += 1
+            raise
+
+    async def _run(self, trigger: str) -> RunRecord:
         started = self._wall()
         result = await self._collect()
         finished = self._wall()
