@@ -174,6 +174,12 @@ class Service:
                 await self._web.setup()
                 stack.push_async_callback(self._web.cleanup)
                 host, port = self.config.listen
+                if host not in ("127.0.0.1", "::1", "localhost") and self.config.token is None:
+                    log.warning(
+                        "listening on %s without a bearer token: anyone who can reach it can "
+                        "read the inventory and start runs (--token-file guards POST requests)",
+                        host,
+                    )
                 await web.TCPSite(self._web, host, port).start()
                 log.info(
                     "listening on http://%s:%d/ (%d hosts, database %s)",
