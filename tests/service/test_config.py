@@ -88,6 +88,8 @@ def test_parser_defaults_and_demo_defaults() -> None:
     assert config.interval == 300.0
     assert config.database.target == "aiohyperv-serve.db"
     assert config.listen == ("127.0.0.1", 8080)
+    assert config.retention == 30 * 86400.0
+    assert make_config(build_parser().parse_args(["--demo"])).retention == 86400.0
     demo = make_config(
         build_parser().parse_args(["--demo", "--interval", "5s", "--retention", "2h"])
     )

@@ -161,6 +161,8 @@ async def test_the_dashboard_shows_the_fleet_and_its_live_changes(
         history = await page.text_content("#vm-changes")
         assert history is not None and "shut off" in history and "running" in history
         assert await rows(page, "#vm-samples") >= 2
+        assert await page.locator("#vm-timeline rect").count() >= 2  # one band per sample
+        assert await page.locator("#vm-timeline path.demand-line").count() == 1
         await screenshot(page, tmp_path, "serve-vm.png")
 
         # Changes: the full list, filterable.

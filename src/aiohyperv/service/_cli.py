@@ -92,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         "in memory with --demo)",
     )  # fmt: skip
     parser.add_argument(
-        "--retention", type=_duration, default=30 * 86400.0, metavar="D",
-        help="history kept (default: 30d)",
+        "--retention", type=_duration, default=None, metavar="D",
+        help="history kept (default: 30d; 1d with --demo)",
     )  # fmt: skip
     parser.add_argument(
         "--sample-interval", type=_duration, default=3600.0, metavar="D",
@@ -156,7 +156,9 @@ def make_config(args: argparse.Namespace) -> ServiceConfig:
         interval=interval,
         timeout=args.timeout,
         concurrency=args.concurrency,
-        retention=args.retention,
+        retention=args.retention
+        if args.retention is not None
+        else (86400.0 if args.demo else 30 * 86400.0),
         database=parse_database_url(database),
         listen=args.listen,
         enable_actions=args.enable_actions,

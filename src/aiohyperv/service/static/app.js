@@ -119,6 +119,35 @@ function memoryChart(svg, rows) {
   });
 }
 
+function timeline(svg, samples) {
+  svg.replaceChildren();
+  const width = svg.clientWidth || 800; const height = 110; const left = 60; const band = 18;
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`); svg.setAttribute("height", height);
+  const points = samples.slice().reverse().map((s) => ({ ...s, t: Date.parse(s.at) }));
+  if (!points.length) { svg.append(svgEl("text", { x: 0, y: 20, class: "muted" }, "no samples stored yet")); return; }
+  const t0 = points[0].t; const t1 = Math.max(Date.now(), points[points.length - 1].t + 1);
+  const x = (t) => left + (width - left - 10) * (t - t0) / (t1 - t0);
+  svg.append(svgEl("text", { x: 0, y: 14, class: "muted" }, "state"));
+  points.forEach((p, i) => {
+    const end = i + 1 < points.length ? points[i + 1].t : t1;
+    const rect = svgEl("rect", { x: x(p.t), y: 2, width: Math.max(1, x(end) - x(p.t)), height: band, class: stateClass(p.state) });
+    rect.append(svgEl("title", {}, `${p.state} from ${when(p.at)}`)); svg.append(rect);
+  });
+  const max = Math.max(1, ...points.map((p) => Math.max(p.memory_demand_mib || 0, p.memory_mib || 0)));
+  const y = (v) => height - 14 - (height - band - 30) * v / max;
+  svg.append(svgEl("text", { x: 0, y: y(max) + 4, class: "muted" }, mib(max)));
+  svg.append(svgEl("text", { x: 0, y: height - 10, class: "muted" }, "0"));
+  let path = "";
+  points.forEach((p, i) => {
+    const end = i + 1 < points.length ? points[i + 1].t : t1;
+    const v = y(p.memory_demand_mib || 0);
+    path += `${i ? "L" : "M"}${x(p.t).toFixed(1)},${v.toFixed(1)}L${x(end).toFixed(1)},${v.toFixed(1)}`;
+  });
+  svg.append(svgEl("path", { d: path, class: "demand-line" }));
+  svg.append(svgEl("text", { x: left, y: height - 1, class: "muted" }, when(points[0].at)));
+  svg.append(svgEl("text", { x: width - 10, y: height - 1, class: "muted", "text-anchor": "end" }, "now"));
+}
+
 // --- tables --------------------------------------------------------------------------------
 function sortRows(rows, [key, dir]) {
   return rows.slice().sort((a, b) => {
@@ -229,6 +258,7 @@ async function loadVM(host, uuid) {
       ["Disks", vm.disks.map((d) => d.path).join(", ") || "none"], ["NICs", vm.nics.map((n) => `${n.name} (${n.switch || "not connected"})`).join(", ") || "none"], ["Notes", vm.notes || ""]];
     for (const [k, v] of pairs) fields.append(el("dt", { text: k }), el("dd", { text: String(v) }));
   }
+  timeline($("#vm-timeline"), h.samples);
   const changes = $("#vm-changes tbody"); changes.replaceChildren();
   for (const c of h.changes) changes.append(el("tr", {}, el("td", { text: when(c.at) }), el("td", { class: kindClass(c.kind), text: KIND_TEXT[c.kind] || c.kind }), el("td", { text: short(c.old) }), el("td", { text: short(c.new) })));
   if (!h.changes.length) changes.append(el("tr", {}, el("td", { colspan: 4, class: "muted", text: "no changes recorded" })));
