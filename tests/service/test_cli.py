@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -125,3 +126,30 @@ def test_the_client_library_never_loads_the_service() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120
     ).stdout
     assert json.loads(out.splitlines()[-1]) == []
+
+
+async def test_a_database_that_cannot_be_opened_is_one_error_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    args = serve_parser().parse_args(
+        ["--demo", "--sim-hosts", "1", "--sim-vms", "1", "--listen", "127.0.0.1:0",
+         "--database", str(tmp_path / "no-such-dir" / "x.db")]
+    )  # fmt: skip
+    assert await serve(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("aiohyperv serve: error: cannot start:") and err.count("\n") == 1
+
+
+async def test_a_port_in_use_is_one_error_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = serve_parser().parse_args(
+            ["--demo", "--sim-hosts", "1", "--sim-vms", "1", "--listen", f"127.0.0.1:{port}",
+             "--database", str(tmp_path / "x.db")]
+        )  # fmt: skip
+        assert await serve(args) == 1
+    assert "cannot start" in capsys.readouterr().err

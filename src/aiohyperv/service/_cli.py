@@ -64,6 +64,10 @@ def _listen(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+class _StartError(Exception):
+    """The service could not start (database, listening socket, missing extra)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``aiohyperv serve`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -229,7 +233,12 @@ async def serve(
                 service = Service(
                     config, targets=uris, auth=default_auth(), sample_interval=args.sample_interval
                 )
-            await service.start()
+            try:
+                await service.start()
+            except (OSError, ImportError) as exc:
+                raise _StartError(f"cannot start: {exc}") from exc
+            except Exception as exc:  # the database drivers' own errors (sqlite3, asyncpg)
+                raise _StartError(f"cannot start: {type(exc).__name__}: {exc}") from exc
             stack.push_async_callback(service.aclose)
             if args.demo:
                 churn_stop = asyncio.Event()
@@ -244,7 +253,7 @@ async def serve(
                 on_ready(service)
             await stop.wait()
             log.info("stopping")
-    except OSError as exc:
+    except (_StartError, OSError) as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
         return 1
     finally:
