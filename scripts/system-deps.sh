@@ -4,7 +4,9 @@
 #   * the MIT Kerberos KDC and client programs, and libkrb5-dev to build python-gssapi
 #     (Debian/Ubuntu packages, installed with apt-get when running as root), and python-gssapi
 #     in the project's virtualenv (the `kerberos` extra), for the Kerberos tests;
-#   * libvirt's virt-xml-validate and xmllint, to validate `dumpxml` against libvirt's schema.
+#   * libvirt's virt-xml-validate and xmllint, to validate `dumpxml` against libvirt's schema;
+#   * PostgreSQL's server and Chromium, for the service's store and its dashboard in a headless
+#     browser.
 # Idempotent and quick when everything is there (no apt-get, no pip).  Where packages cannot be
 # installed (no apt-get, not root) it says so and the Kerberos tests skip, naming what is
 # missing.  Where they can but installing fails, it fails: CI must not skip them silently.
@@ -21,6 +23,9 @@ for pair in krb5kdc:krb5-kdc kadmin.local:krb5-admin-server kdb5_util:krb5-kdc \
             virt-xml-validate:libvirt-clients xmllint:libxml2-utils; do
     has "${pair%%:*}" || packages+=("${pair#*:}")
 done
+has chromium || packages+=(chromium)
+# Debian keeps PostgreSQL's server programs off PATH, under /usr/lib/postgresql/VERSION/bin.
+has initdb || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
 if ! "$python" -c 'import gssapi' 2>/dev/null; then
     # Building python-gssapi (no Linux wheels on PyPI) needs Python's own headers too.
     if ! "$python" -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then

@@ -71,6 +71,14 @@ def _add_delegates(subparsers: Any) -> None:
     )
     simulate.add_argument("rest", nargs=argparse.REMAINDER)
     simulate.set_defaults(_delegate="simulate")
+    serve = subparsers.add_parser(
+        "serve",
+        help="inventory service: history, JSON API, metrics, dashboard (see 'aiohyperv serve -h')",
+        add_help=False,
+        prefix_chars="\x00",
+    )
+    serve.add_argument("rest", nargs=argparse.REMAINDER)
+    serve.set_defaults(_delegate="serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -218,8 +226,8 @@ async def _dispatch(
         from ._inventory import run_inventory_cli
 
         return await run_inventory_cli(args, stdout=out, stderr=err)
-    if delegate == "simulate":
-        err.write("error: 'simulate' runs its own event loop; call it from the command line\n")
+    if delegate in ("simulate", "serve"):
+        err.write(f"error: '{delegate}' runs its own event loop; call it from the command line\n")
         return 1
     command: Command | None = getattr(args, "_command", None)
     if command is None:
@@ -264,6 +272,16 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             try:
                 return int(cli_main(args[i + 1 :]))
+            except SystemExit as exc:  # --help, usage errors
+                return exc.code if isinstance(exc.code, int) else 2
+        if arg == "serve":
+            try:
+                service = importlib.import_module("aiohyperv.service")
+            except ImportError as exc:
+                sys.stderr.write(f"error: {exc}; install it with: pip install 'aiohyperv[serve]'\n")
+                return 1
+            try:
+                return int(service.cli_main(args[i + 1 :]))
             except SystemExit as exc:  # --help, usage errors
                 return exc.code if isinstance(exc.code, int) else 2
         if not arg.startswith("-") and (i == 0 or args[i - 1] not in _VALUE_OPTIONS):
