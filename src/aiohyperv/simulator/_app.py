@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from aiohyperv._exceptions import ProtocolError
+from aiohyperv._exceptions import ProtocolError, WSManFaultCode
 from aiohyperv.simulator._auth import AUTH_INFO, request_body, seal_body
 from aiohyperv.simulator._codec import (
     InvalidHeader,
@@ -293,7 +293,7 @@ def _invalid_selectors(detail: str) -> _Fault:
         "w:InvalidSelectors",
         "The WS-Management service cannot process the request because the request contained "
         "invalid selectors for the resource. ",
-        2150858843,
+        WSManFaultCode.INVALID_SELECTORS,
         fault_detail=_FAULT_DETAIL + detail,
     )
 
@@ -305,7 +305,9 @@ def _not_singleton() -> _Fault:
         "which is not a singleton, keys must be provided. Use the following command to get more "
         'information in how to construct a resource URI: "winrm help uris". '
     )
-    return _Fault("Sender", "w:InvalidSelectors", message, 2150859002, wmi_message=message)
+    return _Fault(
+        "Sender", "w:InvalidSelectors", message, WSManFaultCode.NOT_SINGLETON, wmi_message=message
+    )
 
 
 def _wql_fault(exc: WQLError) -> _Fault:
@@ -318,7 +320,7 @@ def _wql_fault(exc: WQLError) -> _Fault:
         "n:CannotProcessFilter",
         "The data source could not process the filter. The filter might be missing or it might "
         "be invalid. Change the filter and try the request again. ",
-        2150858778,
+        WSManFaultCode.CANNOT_PROCESS_FILTER,
         wmi_message=f"The WS-Management service cannot process the request. The WQL query is "
         f"invalid: {exc.message}. (WMI 0x{exc.code:08X}) ",
     )
@@ -330,7 +332,7 @@ def _schema_fault(detail: str) -> _Fault:
         "w:SchemaValidationError",
         "The SOAP XML in the message does not match the corresponding XML schema definition. "
         f"Change the XML and retry. ({detail})",
-        2150858817,
+        WSManFaultCode.SCHEMA_VALIDATION,
     )
 
 
@@ -343,7 +345,7 @@ def _no_class(namespace: str, class_name: str) -> _Fault:
         "Sender",
         "a:DestinationUnreachable",
         _NOT_FOUND_REASON,
-        2150858752,
+        WSManFaultCode.RESOURCE_NOT_FOUND,
         fault_detail=_FAULT_DETAIL + "InvalidResourceURI",
         wmi_message=message,
     )
@@ -364,14 +366,18 @@ def _not_found() -> _Fault:
         "Sender",
         "a:DestinationUnreachable",
         _NOT_FOUND_REASON,
-        2150858752,
+        WSManFaultCode.RESOURCE_NOT_FOUND,
         fault_detail=_FAULT_DETAIL + "InvalidResourceURI",
         wmi_message=_NOT_FOUND_REASON,
     )
 
 
 def _internal_error() -> _Fault:
-    return _Fault("Receiver", "w:InternalError", "An internal error occurred. ", 2150858773)
+    # The recorded fault (virt-who, on a slow WQL query) lost its detail; the WMI plugin passes
+    # its provider's WMI error code through, so WBEM_E_FAILED stands in for it (inferred).
+    return _Fault(
+        "Receiver", "w:InternalError", "An internal error occurred. ", WSManFaultCode.WBEM_E_FAILED
+    )
 
 
 def _quota_fault(limit: int) -> _Fault:
@@ -383,7 +389,7 @@ def _quota_fault(limit: int) -> _Fault:
         "The WS-Management service cannot process the request. This user is allowed a maximum "
         "number of concurrent operations, which has been exceeded. Close existing operations for "
         "this user, or raise the quota for this user. ",
-        2150859174,
+        WSManFaultCode.QUOTA_MAX_OPERATIONS,
         message="The WS-Management service cannot process the request. This user is allowed a "
         "maximum number of concurrent operations, which has been exceeded. Close existing "
         f"operations for this user, or raise the quota for this user. (limit {limit}) ",
@@ -399,7 +405,7 @@ def _invalid_header(detail: str) -> _Fault:
         "a:InvalidMessageInformationHeader",
         "The WS-Management service cannot process the request. The request contains one or more "
         "invalid SOAP headers. ",
-        2150858767,
+        WSManFaultCode.INVALID_MESSAGE_INFORMATION_HEADER,
         message=f"The WS-Management service cannot process the request. {detail} ",
     )
 
@@ -413,7 +419,7 @@ def _envelope_limit_fault(limit: int) -> _Fault:
         "w:EncodingLimit",
         "The response that the WS-Management service computed exceeds the maximum envelope "
         "size that is allowed. ",
-        2150858824,
+        WSManFaultCode.MAX_ENVELOPE_SIZE_EXCEEDED,
         fault_detail=_FAULT_DETAIL + "MaxEnvelopeSize",
         message="The response that the WS-Management service computed exceeds the maximum "
         f"envelope size that is allowed. (MaxEnvelopeSize {limit}) ",
@@ -428,7 +434,7 @@ def _envelope_too_small(size: int) -> _Fault:
         "w:EncodingLimit",
         "The WS-Management service cannot process the request because the MaxEnvelopeSize "
         f"{size} is below the minimum of 8192. ",
-        2150858823,
+        WSManFaultCode.MAX_ENVELOPE_SIZE_TOO_SMALL,
         fault_detail=_FAULT_DETAIL + "MaxEnvelopeSize",
     )
 
@@ -440,20 +446,20 @@ _INVALID_CONTEXT = _Fault(
     "The WS-Management service cannot process the request because the enumeration context "
     "supplied in the message is not valid. The enumeration may have been completed, or the "
     "context may have expired. ",
-    2150858779,
+    WSManFaultCode.INVALID_ENUMERATION_CONTEXT,
 )
 _TIMED_OUT = _Fault(
     "Receiver",
     "w:TimedOut",
     "The WS-Management service cannot complete the operation within the time specified in "
     "OperationTimeout.  ",
-    2150858793,
+    WSManFaultCode.OPERATION_TIMEOUT,
 )
 _NOT_CAPABLE = _Fault(
     "Receiver",
     "w:ActionNotSupported",
     "The action is not supported by the service. ",
-    2147749924,
+    WSManFaultCode.WBEM_E_PROVIDER_NOT_CAPABLE,
     wmi_message="Provider is not capable of the attempted operation ",
 )
 
@@ -516,7 +522,7 @@ def _operation(host: SimulatedHost, req: Request) -> bytes:
         "Sender",
         "a:ActionNotSupported",
         "The action is not supported by the service. ",
-        2150858771,
+        WSManFaultCode.ACTION_NOT_SUPPORTED,
     )
 
 
@@ -532,7 +538,7 @@ def _resolve_class(
             "Sender",
             "w:DestinationUnreachable",
             "The WS-Management service cannot process the request. The resource URI is not valid. ",
-            2150858752,
+            WSManFaultCode.RESOURCE_NOT_FOUND,
         ) from None
     if namespace not in served_namespaces(host):
         raise _no_class(namespace, class_name)
@@ -609,7 +615,7 @@ def _query(
         "Sender",
         "n:FilterDialectRequestedUnavailable",
         "The requested filtering dialect is not supported. ",
-        2150858781,
+        WSManFaultCode.FILTER_DIALECT_REQUESTED_UNAVAILABLE,
     )
 
 
