@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 ## Set everything up and run the fleet inventory against the embedded simulated fleet.
 demo: $(STAMP)
-	$(BIN)/aiohyperv inventory
+	$(BIN)/aiohyperv inventory --demo
 
 ## Set everything up, then format check, lint, type check and the whole test suite.
 test: $(STAMP)

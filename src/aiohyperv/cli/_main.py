@@ -28,6 +28,7 @@ from aiohyperv._exceptions import HyperVError
 from aiohyperv.hyperv import connect
 
 from ._commands import Command, Context, add_commands
+from ._options import add_shared_options, make_pool, tls_options
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -44,9 +45,7 @@ _VALUE_OPTIONS = ("-c", "--connect", "--job-timeout")
 def _common() -> argparse.ArgumentParser:
     # Options accepted both before and after the command (``--json`` reads well at the end).
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
-    )
+    add_shared_options(parent)
     return parent
 
 
@@ -194,16 +193,24 @@ async def _dispatch(
         err.write("error: no connection URI: use -c hyperv://user@host/ or AIOHYPERV_DEFAULT_URI\n")
         return 1
     try:
-        async with connect(
-            uri,
-            auth=auth if auth is not None else default_auth(interactive=True),
-            read_only=args.readonly,
-            job_timeout=args.job_timeout,
-        ) as conn:
+        tls = tls_options(args)
+        async with contextlib.AsyncExitStack() as stack:
+            pool = await stack.enter_async_context(make_pool(tls)) if tls is not None else None
+            conn = await stack.enter_async_context(
+                connect(
+                    uri,
+                    auth=auth if auth is not None else default_auth(interactive=True),
+                    pool=pool,
+                    read_only=args.readonly,
+                    job_timeout=args.job_timeout,
+                )
+            )
             return await command.handler(Context(conn=conn, args=args, out=out))
     except HyperVError as exc:
         err.write(f"error: {exc}\n")
         return 1
+    except BrokenPipeError:
+        raise  # stdout's reader went away: main() stops quietly
     except OSError as exc:  # files named on the command line (screenshot, define...)
         err.write(f"error: {exc}\n")
         return 1
@@ -228,7 +235,25 @@ def main(argv: list[str] | None = None) -> int:
         if not arg.startswith("-") and (i == 0 or args[i - 1] not in _VALUE_OPTIONS):
             break
     try:
-        return asyncio.run(run(args))
+        code = asyncio.run(run(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+    return code
+
+
+def _closed_pipe() -> int:
+    """Stop quietly when stdout's reader went away (``| head``), as Unix tools do.
+
+    Whatever is still buffered for stdout goes to ``os.devnull`` instead, so the interpreter's
+    final flush cannot fail again (the recipe of the ``signal`` module documentation).  The
+    status is 141, what a shell reports for a program killed by SIGPIPE.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return 128 + 13  # SIGPIPE

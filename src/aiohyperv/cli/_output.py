@@ -1,4 +1,4 @@
-"""Writers for ``aiohyperv inventory``: table, json, ndjson and csv, plus the progress bar.
+"""Writers for ``aiohyperv inventory``: table, json, ndjson and csv.
 
 Every writer sees each host's result as it completes (:meth:`InventoryWriter.host`) and the whole
 run at the end (:meth:`InventoryWriter.finish`).  Streaming formats (ndjson, csv) write as hosts
@@ -11,26 +11,25 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-import time
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from aiohyperv.fleet._model import HostInventory, VMInventory, to_json_object, to_jsonable
+from aiohyperv.fleet._model import HostInventory, VMInventory, to_json_object
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from aiohyperv.fleet._fleet import FleetEvent, FleetProgress, FleetResult, HostResult
+    from aiohyperv.fleet._fleet import FleetResult, HostResult
 
 __all__ = [
     "FORMATS",
+    "SCHEMA_VERSION",
     "CsvWriter",
     "InventoryWriter",
     "JsonWriter",
     "NdjsonWriter",
-    "ProgressBar",
     "TableWriter",
     "error_record",
+    "host_record",
     "make_writer",
     "write_summary",
 ]
@@ -65,18 +64,26 @@ def _error_message(error: BaseException | None) -> str:
     return text or repr(error)
 
 
-def _host_record(result: HostResult[HostInventory]) -> dict[str, object]:
-    if result.value is not None:
-        record: dict[str, object] = {"host": result.host, "ok": True}
-        record["elapsed"] = round(result.elapsed, 4)
-        record["inventory"] = to_jsonable(result.value)
-        return record
-    return {
+#: Version of the JSON shapes (``schemas/inventory-1.json``); every document and record says it.
+SCHEMA_VERSION = 1
+
+
+def host_record(result: HostResult[HostInventory]) -> dict[str, object]:
+    """One host as JSON: an NDJSON line, and an entry of the JSON document's lists.
+
+    ``{"schema", "host", "ok": true, "elapsed", ...the inventory's fields}`` for a host that
+    answered, ``{"schema", "host", "ok": false, "elapsed", "error": {"type", "message"}}`` for
+    one that failed.
+    """
+    head: dict[str, object] = {
+        "schema": SCHEMA_VERSION,
         "host": result.host,
-        "ok": False,
+        "ok": result.value is not None,
         "elapsed": round(result.elapsed, 4),
-        "error": {k: v for k, v in error_record(result).items() if k != "host"},
     }
+    if result.value is not None:
+        return head | to_json_object(result.value)
+    return head | {"error": {k: v for k, v in error_record(result).items() if k != "host"}}
 
 
 def _summary_record(result: FleetResult[HostInventory]) -> dict[str, object]:
@@ -93,7 +100,10 @@ def _summary_record(result: FleetResult[HostInventory]) -> dict[str, object]:
 
 
 class JsonWriter:
-    """One JSON document at the end: ``{"hosts": [...], "failed": [...], "summary": {...}}``."""
+    """One JSON document at the end: ``{"schema", "hosts": [...], "failed": [...], "summary"}``.
+
+    The entries of ``hosts`` and ``failed`` are the records NDJSON streams (:func:`host_record`).
+    """
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
@@ -103,10 +113,9 @@ class JsonWriter:
 
     def finish(self, result: FleetResult[HostInventory]) -> None:
         document = {
-            "hosts": [
-                to_json_object(r.value) | {"elapsed": round(r.elapsed, 4)} for r in result.succeeded
-            ],
-            "failed": [error_record(r) for r in result.failed],
+            "schema": SCHEMA_VERSION,
+            "hosts": [host_record(r) for r in result.succeeded],
+            "failed": [host_record(r) for r in result.failed],
             "summary": _summary_record(result),
         }
         json.dump(document, self.out, indent=2)
@@ -121,7 +130,7 @@ class NdjsonWriter:
         self.out = out
 
     def host(self, result: HostResult[HostInventory]) -> None:
-        self.out.write(json.dumps(_host_record(result), separators=(",", ":")))
+        self.out.write(json.dumps(host_record(result), separators=(",", ":")))
         self.out.write("\n")
         self.out.flush()
 
@@ -322,56 +331,3 @@ def make_writer(fmt: str, out: TextIO) -> InventoryWriter:
         "csv": CsvWriter,
     }
     return writers[fmt](out)
-
-
-class ProgressBar:
-    """A one-line live progress bar on a terminal: hosts done and failed, VMs found, elapsed.
-
-    Draws only when ``stream.isatty()``; otherwise every method does nothing, so logs and pipes
-    stay clean.  Redraws at most ``fps`` times a second.
-    """
-
-    def __init__(self, stream: TextIO, *, fps: float = 15.0, enabled: bool | None = None) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty() if enabled is None else enabled
-        self._interval = 1.0 / fps
-        self._last = 0.0
-        self._vms = 0
-        self._progress: FleetProgress | None = None
-        self._drawn = False
-
-    def __call__(self, event: FleetEvent[HostInventory]) -> None:
-        if not self.enabled:
-            return
-        result = event.result
-        if result is not None and result.value is not None:
-            self._vms += len(result.value.vms)
-        self._progress = event.progress
-        now = time.monotonic()
-        done = event.progress.done == event.progress.total
-        if done or now - self._last >= self._interval:
-            self._last = now
-            self._draw()
-
-    def _draw(self) -> None:
-        p = self._progress
-        if p is None:
-            return
-        columns = shutil.get_terminal_size((80, 20)).columns
-        stats = (
-            f" {p.done}/{p.total} hosts  {p.failed} failed  {self._vms} VMs  "
-            f"{p.in_flight} active  {p.elapsed:.1f}s"
-        )
-        width = max(10, min(40, columns - len(stats) - 3))
-        filled = int(width * p.done / p.total) if p.total else width
-        bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r[{bar}]{stats}"[: columns - 1] + "\x1b[K")
-        self.stream.flush()
-        self._drawn = True
-
-    def close(self) -> None:
-        """Erase the bar so the summary starts on a clean line."""
-        if self.enabled and self._drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self._drawn = False

@@ -1,0 +1,215 @@
+"""``aiohyperv inventory`` as a shell user meets it: where hosts come from, files, pipes, output.
+
+These run the whole command line (:func:`aiohyperv.cli.run`, or the console script in a
+subprocess where the operating system is part of the behaviour: pipes, terminals).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from aiohyperv.cli import run
+from aiohyperv.testing import HostSpec, run_simulator
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+    from pathlib import Path
+
+    from aiohyperv.simulator import SimulatorServer
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AIOHYPERV_USERNAME", "admin")
+    monkeypatch.setenv("AIOHYPERV_PASSWORD", "secret")
+    monkeypatch.delenv("AIOHYPERV_DEFAULT_URI", raising=False)
+    monkeypatch.delenv("LIBVIRT_DEFAULT_URI", raising=False)
+    monkeypatch.setenv("LIBVIRT_AUTH_FILE", str(tmp_path / "missing-auth.conf"))
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimulatorServer]:
+    async with run_simulator(HostSpec(name="hv-one", vms=2, seed=3)) as server:
+        yield server
+
+
+async def cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = await run(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@contextlib.contextmanager
+def hanging_listener() -> Iterator[socket.socket]:
+    """A loopback port that accepts connections and never answers: a host that hangs."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        sock.setblocking(False)
+        yield sock
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def names(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+# -- 1. no fake data for an empty input ---------------------------------------------------
+
+
+@pytest.mark.parametrize("content", ["", "# only a comment\n\n   # another\n"])
+async def test_empty_hosts_file_is_a_usage_error_not_a_demo(tmp_path: Path, content: str) -> None:
+    hosts = tmp_path / "empty.txt"
+    hosts.write_text(content)
+    code, out, err = await cli("inventory", "--hosts-file", str(hosts))
+    assert code == 2
+    assert out == ""
+    assert "simulated" not in err
+    assert "no hosts" in err and str(hosts) in err
+
+
+async def test_no_hosts_at_all_names_demo() -> None:
+    code, out, err = await cli("inventory")
+    assert code == 2 and out == ""
+    assert "--demo" in err
+    assert "simulated fleet of" not in err
+
+
+async def test_global_connect_uri_is_inventoried(sim: SimulatorServer) -> None:
+    code, out, err = await cli("-c", sim.uris[0], "inventory", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [h["hostname"] for h in doc["hosts"]] == ["hv-one"]
+
+
+async def test_default_uri_from_environment_is_inventoried(
+    sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIOHYPERV_DEFAULT_URI", sim.uris[0])
+    code, out, err = await cli("inventory", "--format", "json")
+    assert code == 0, err
+    assert [h["hostname"] for h in json.loads(out)["hosts"]] == ["hv-one"]
+
+
+async def test_demo_runs_the_simulated_fleet() -> None:
+    code, out, err = await cli("inventory", "--demo", "--sim-hosts", "2", "--sim-vms", "1")
+    assert code == 0, err
+    assert "simulated fleet of 2 Hyper-V hosts" in err
+    assert "2/2 hosts inventoried" in out
+
+
+# -- 3. hosts files written on Windows ----------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be-bom", "utf-8-sig"])
+async def test_hosts_file_with_a_bom(sim: SimulatorServer, tmp_path: Path, encoding: str) -> None:
+    text = f"# written by PowerShell\r\n{sim.uris[0]}\r\n"
+    if encoding == "utf-16-be-bom":
+        data = b"\xfe\xff" + text.encode("utf-16-be")
+    else:
+        data = text.encode(encoding)  # utf-16: native order with a BOM, as PowerShell 5.1 '>'
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_bytes(data)
+    code, out, err = await cli("inventory", "--hosts-file", str(hosts), "--format", "json")
+    assert code == 0, err
+    assert [h["hostname"] for h in json.loads(out)["hosts"]] == ["hv-one"]
+
+
+async def test_positional_file_name_that_does_not_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "hostz.txt"
+    code, out, err = await cli("inventory", str(missing))
+    assert code == 2 and out == ""
+    assert "no such file" in err.lower() and "hostz.txt" in err
+    code, _, err = await cli("inventory", "hostz.txt")
+    assert code == 2 and "no such file" in err.lower()
+
+
+# -- 4. -o FILE is replaced at the end, never truncated first ----------------------------
+
+
+async def _run_until_hanging_host_is_reached(
+    sim: SimulatorServer, target: Path, *extra: str
+) -> tuple[asyncio.Task[tuple[int, str, str]], str]:
+    with hanging_listener() as hang:
+        port = hang.getsockname()[1]
+        hanging = f"hyperv://127.0.0.1:{port}/?transport=http"
+        task = asyncio.create_task(
+            cli(
+                "inventory", sim.uris[0], hanging, "--concurrency", "1", "-o", str(target),
+                "--format", "ndjson", *extra,
+            )
+        )  # fmt: skip
+        accept = asyncio.ensure_future(asyncio.get_running_loop().sock_accept(hang))
+        done, _ = await asyncio.wait({task, accept}, return_when=asyncio.FIRST_COMPLETED)
+        assert accept in done, task.result()  # the run ended before reaching the host
+        conn, _ = accept.result()
+        during = read(target)
+        task.cancel()  # what Ctrl-C does to the CLI's main task
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        conn.close()
+    return task, during
+
+
+async def test_output_file_is_intact_after_an_interrupted_run(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    target = tmp_path / "inventory.ndjson"
+    target.write_text("previous run\n")
+    _, during = await _run_until_hanging_host_is_reached(sim, target)
+    assert during == "previous run\n"
+    assert read(target) == "previous run\n"
+    assert names(tmp_path) == ["inventory.ndjson"]  # no temp left
+
+
+async def test_keep_partial_keeps_what_was_written(sim: SimulatorServer, tmp_path: Path) -> None:
+    target = tmp_path / "inventory.ndjson"
+    target.write_text("previous run\n")
+    await _run_until_hanging_host_is_reached(sim, target, "--keep-partial")
+    lines = read(target).splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["hostname"] == "hv-one"
+
+
+async def test_output_file_is_written_at_the_end(sim: SimulatorServer, tmp_path: Path) -> None:
+    target = tmp_path / "inventory.csv"
+    target.write_text("previous run\n")
+    code, out, err = await cli("inventory", sim.uris[0], "--format", "csv", "-o", str(target))
+    assert code == 0, err
+    assert out == ""
+    assert read(target).startswith("host,")
+    assert names(tmp_path) == ["inventory.csv"]
+    assert oct(target.stat().st_mode & 0o777) != oct(0o600)  # not the temp file's private mode
+
+
+# -- 2. a closed pipe ---------------------------------------------------------------------
+
+
+def test_closed_pipe_stops_quietly(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiohyperv", "inventory", "--demo", "--sim-hosts", "40",
+         "--sim-vms", "30", "--format", "csv"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    with proc, proc.stderr:
+        first = proc.stdout.readline()
+        proc.stdout.close()  # what `| head -1` does after its line
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=120)
+    assert first.startswith(b"host,")
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert code in (0, 141), err
