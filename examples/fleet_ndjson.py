@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import sys
 from typing import TYPE_CHECKING
 
 from aiohyperv import default_auth
-from aiohyperv.fleet import Fleet, FleetAuth, inventory_op
+from aiohyperv.fleet import Fleet, FleetAuth, inventory_op, inventory_record
 from aiohyperv.testing import generate_fleet, run_simulator
 
 if TYPE_CHECKING:
@@ -44,17 +43,9 @@ async def main(argv: list[str]) -> int:
     async with targets(argv) as (uris, auth), Fleet(uris, auth=auth, concurrency=50) as fleet:
         async with contextlib.aclosing(fleet.stream(inventory_op)) as results:
             async for result in results:
-                if result.value is not None:
-                    record = {"host": result.host, "ok": True, **dataclasses.asdict(result.value)}
-                else:
-                    failed += 1
-                    error = result.error
-                    record = {
-                        "host": result.host,
-                        "ok": False,
-                        "error": {"type": type(error).__name__, "message": str(error)},
-                    }
-                sys.stdout.write(json.dumps(record) + "\n")
+                # The same records as `aiohyperv inventory --format ndjson` (schema version 1).
+                failed += result.error is not None
+                sys.stdout.write(json.dumps(inventory_record(result)) + "\n")
                 sys.stdout.flush()
         print(f"{len(fleet) - failed}/{len(fleet)} hosts inventoried", file=sys.stderr)
     return 1 if failed else 0

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from aiohyperv import Credentials, default_auth
 from aiohyperv._transport import SessionPool
-from aiohyperv.fleet import Fleet, FleetAuth, FleetResult, HostInventory
+from aiohyperv.fleet import Fleet, FleetAuth, FleetResult, HostInventory, inventory_document
 from aiohyperv.testing import generate_fleet, run_simulator
 
 if TYPE_CHECKING:
@@ -61,15 +61,8 @@ INVENTORY = web.AppKey("inventory", Inventory)
 
 async def handle_inventory(request: web.Request) -> web.Response:
     result = await request.app[INVENTORY].get()
-    body = {
-        "hosts": [dataclasses.asdict(r.value) for r in result.succeeded if r.value is not None],
-        "failed": [
-            {"host": r.host, "type": type(r.error).__name__, "message": str(r.error)}
-            for r in result.failed
-        ],
-        "requests": result.requests,
-    }
-    return web.json_response(body)
+    # The document `aiohyperv inventory --format json` prints (schema version 1).
+    return web.json_response(inventory_document(result))
 
 
 def make_app(uris: list[str], auth: FleetAuth) -> web.Application:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from aiohyperv import __version__
 from aiohyperv._exceptions import ConfigError
 from aiohyperv._version import format_version
+from aiohyperv.fleet._json import SCHEMA_VERSION
 from aiohyperv.hyperv import DomainState, parse_keycode
 
 from ._format import format_kv, format_table, scaled_kib
@@ -221,6 +222,7 @@ async def cmd_list(ctx: Context) -> int:
         ctx.dump(
             [
                 {
+                    "schema": SCHEMA_VERSION,  # the inventory's conventions: schemas/inventory-1
                     "id": d.id if d.id >= 0 else None,
                     "name": d.name,
                     "uuid": d.uuid,

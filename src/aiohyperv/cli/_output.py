@@ -13,23 +13,22 @@ import csv
 import json
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from aiohyperv.fleet._model import HostInventory, VMInventory, to_json_object
+from aiohyperv.fleet._json import inventory_document, inventory_record, summary_record
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from aiohyperv.fleet._fleet import FleetResult, HostResult
+    from aiohyperv.fleet._model import HostInventory, VMInventory
 
 __all__ = [
     "FORMATS",
-    "SCHEMA_VERSION",
     "CsvWriter",
     "InventoryWriter",
     "JsonWriter",
     "NdjsonWriter",
     "TableWriter",
     "error_record",
-    "host_record",
     "make_writer",
     "write_summary",
 ]
@@ -64,45 +63,10 @@ def _error_message(error: BaseException | None) -> str:
     return text or repr(error)
 
 
-#: Version of the JSON shapes (``schemas/inventory-1.json``); every document and record says it.
-SCHEMA_VERSION = 1
-
-
-def host_record(result: HostResult[HostInventory]) -> dict[str, object]:
-    """One host as JSON: an NDJSON line, and an entry of the JSON document's lists.
-
-    ``{"schema", "host", "ok": true, "elapsed", ...the inventory's fields}`` for a host that
-    answered, ``{"schema", "host", "ok": false, "elapsed", "error": {"type", "message"}}`` for
-    one that failed.
-    """
-    head: dict[str, object] = {
-        "schema": SCHEMA_VERSION,
-        "host": result.host,
-        "ok": result.value is not None,
-        "elapsed": round(result.elapsed, 4),
-    }
-    if result.value is not None:
-        return head | to_json_object(result.value)
-    return head | {"error": {k: v for k, v in error_record(result).items() if k != "host"}}
-
-
-def _summary_record(result: FleetResult[HostInventory]) -> dict[str, object]:
-    inventories = [r.value for r in result.succeeded if r.value is not None]
-    return {
-        "hosts": len(result),
-        "succeeded": len(result.succeeded),
-        "failed": len(result.failed),
-        "vms": sum(len(inv.vms) for inv in inventories),
-        "running": sum(inv.running for inv in inventories),
-        "requests": result.requests,
-        "elapsed": round(result.elapsed, 3),
-    }
-
-
 class JsonWriter:
     """One JSON document at the end: ``{"schema", "hosts": [...], "failed": [...], "summary"}``.
 
-    The entries of ``hosts`` and ``failed`` are the records NDJSON streams (:func:`host_record`).
+    The entries of ``hosts`` and ``failed`` are the records NDJSON streams (schema version 1).
     """
 
     def __init__(self, out: TextIO) -> None:
@@ -112,13 +76,7 @@ class JsonWriter:
         pass
 
     def finish(self, result: FleetResult[HostInventory]) -> None:
-        document = {
-            "schema": SCHEMA_VERSION,
-            "hosts": [host_record(r) for r in result.succeeded],
-            "failed": [host_record(r) for r in result.failed],
-            "summary": _summary_record(result),
-        }
-        json.dump(document, self.out, indent=2)
+        json.dump(inventory_document(result), self.out, indent=2)
         self.out.write("\n")
         self.out.flush()
 
@@ -130,7 +88,7 @@ class NdjsonWriter:
         self.out = out
 
     def host(self, result: HostResult[HostInventory]) -> None:
-        self.out.write(json.dumps(host_record(result), separators=(",", ":")))
+        self.out.write(json.dumps(inventory_record(result), separators=(",", ":")))
         self.out.write("\n")
         self.out.flush()
 
@@ -312,7 +270,7 @@ def write_summary(result: FleetResult[HostInventory], out: TextIO) -> None:
         rows = [[r.host, type(r.error).__name__, _error_message(r.error)] for r in failed]
         out.write(_render_table(("HOST", "ERROR", "MESSAGE"), rows, right=set()))
         out.write("\n")
-    summary = _summary_record(result)
+    summary = summary_record(result)
     requests = result.requests
     per_host = requests / len(result.succeeded) if result.succeeded else 0.0
     out.write(
