@@ -213,3 +213,15 @@ def test_closed_pipe_stops_quietly(tmp_path: Path) -> None:
     assert first.startswith(b"host,")
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
     assert code in (0, 141), err
+
+
+# -- 11. smaller ones -----------------------------------------------------------------------
+
+
+async def test_refused_connection_is_worded_as_such() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
+        port = sock.getsockname()[1]
+        code, _, err = await cli("-c", f"hyperv://admin@127.0.0.1:{port}/?transport=http", "list")
+    assert code == 1
+    assert "connection refused" in err and "Connect call failed" not in err, err

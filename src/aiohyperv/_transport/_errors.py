@@ -9,6 +9,7 @@ headers (and so never the Authorization header) into its messages.
 from __future__ import annotations
 
 import errno
+import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,12 @@ _RETRYABLE_STATUSES = frozenset({503})
 
 
 def _os_reason(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__
+    text = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno and text.startswith("Connect call failed"):
+        # asyncio words every failed connect "Connect call failed ('10.0.0.5', 5986)"; the
+        # errno says what happened ("connection refused"), and the host is named already.
+        text = os.strerror(exc.errno).lower()
+    return text
 
 
 def _translate(exc: Exception, host: str, timeouts: Timeouts | None) -> HyperVError:

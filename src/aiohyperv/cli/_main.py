@@ -27,6 +27,7 @@ from aiohyperv._credentials import default_auth
 from aiohyperv._exceptions import HyperVError
 from aiohyperv.hyperv import connect
 
+from ._advice import describe
 from ._commands import Command, Context, add_commands
 from ._options import add_shared_options, make_pool, tls_options
 
@@ -207,7 +208,7 @@ async def _dispatch(
             )
             return await command.handler(Context(conn=conn, args=args, out=out))
     except HyperVError as exc:
-        err.write(f"error: {exc}\n")
+        err.write(f"error: {describe(exc)}\n")
         return 1
     except BrokenPipeError:
         raise  # stdout's reader went away: main() stops quietly

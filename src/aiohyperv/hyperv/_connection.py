@@ -612,7 +612,11 @@ async def _open(
 ) -> HyperVConnection:
     from aiohyperv._transport import SessionPool as _Pool
 
-    credentials = await resolve_credentials(uri, auth)
+    # Certificate authentication proves who we are with the TLS client certificate: there is
+    # no password to ask for (MS-WSMV 3.1.4.1.30.5; the server maps the certificate to a user).
+    credentials: Credentials | None = (
+        None if uri.auth == "certificate" else await resolve_credentials(uri, auth)
+    )
     owned: SessionPool | None = None
     if pool is None:
         owned = pool = _Pool(limits=limits, timeouts=timeouts)
