@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -225,3 +226,49 @@ async def test_refused_connection_is_worded_as_such() -> None:
         code, _, err = await cli("-c", f"hyperv://admin@127.0.0.1:{port}/?transport=http", "list")
     assert code == 1
     assert "connection refused" in err and "Connect call failed" not in err, err
+
+
+# -- 8. global options reach inventory --------------------------------------------------------
+
+
+async def test_global_json_and_quiet_reach_inventory(sim: SimulatorServer) -> None:
+    code, out, err = await cli("--json", "inventory", sim.uris[0])
+    assert code == 0, err
+    assert json.loads(out)["hosts"][0]["hostname"] == "hv-one"
+    code, out, _ = await cli("inventory", sim.uris[0], "--json")
+    assert json.loads(out)["summary"]["hosts"] == 1
+    code, out, err = await cli("-q", "inventory", sim.uris[0], "--format", "ndjson")
+    assert code == 0 and err == ""  # no summary
+    code, _, err = await cli("--json", "inventory", sim.uris[0], "--format", "csv")
+    assert code == 2 and "--json" in err
+
+
+# -- 10. one warning per run, not one per host ------------------------------------------------
+
+
+async def test_per_host_warning_is_one_summary_line() -> None:
+    specs = [HostSpec(name=f"hv-w{i}", vms=1) for i in range(5)]
+    async with run_simulator(*specs, transport="https") as server:  # URIs carry no_verify=1
+        code, _, err = await cli("inventory", *server.uris, "--format", "json")
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if "verification is off" in line]
+    assert len(lines) == 1, err  # shown without -d, once
+    assert lines[0].startswith("warning: TLS certificate verification is off for 5 hosts (")
+    assert "and 2 more" in lines[0]
+
+
+# -- 11. -d LEVEL and -l FILE like virsh --------------------------------------------------------
+
+
+async def test_debug_level_and_log_file(sim: SimulatorServer, tmp_path: Path) -> None:
+    stamp = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} DEBUG aiohyperv"
+    code, out, err = await cli("-d", "-c", sim.uris[0], "hostname")
+    assert code == 0 and out == "hv-one\n"
+    assert re.search(stamp, err, re.MULTILINE), err
+    log = tmp_path / "aiohyperv.log"
+    code, out, err = await cli("-d", "3", "-l", str(log), "-c", sim.uris[0], "hostname")
+    assert code == 0 and out == "hv-one\n"
+    assert "DEBUG" not in err
+    assert "DEBUG aiohyperv" in read(log)
+    code, _, err = await cli("-d", "7", "hostname")
+    assert code == 2 and "0 (debug) to 4 (error)" in err

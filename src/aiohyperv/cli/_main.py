@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import contextlib
 import importlib
-import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
@@ -29,10 +28,11 @@ from aiohyperv.hyperv import connect
 
 from ._advice import describe
 from ._commands import Command, Context, add_commands
+from ._logging import cli_logging
 from ._options import add_shared_options, make_pool, tls_options
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     from aiohyperv._credentials import AuthCallback, Credentials
 
@@ -40,7 +40,11 @@ __all__ = ["build_parser", "main", "run"]
 
 PROG = "aiohyperv"
 URI_ENV = ("AIOHYPERV_DEFAULT_URI", "LIBVIRT_DEFAULT_URI")
-_VALUE_OPTIONS = ("-c", "--connect", "--job-timeout")
+_VALUE_OPTIONS = (
+    *("-c", "--connect", "--job-timeout", "-d", "--debug", "-l", "--log"),
+    *("--ca-file", "--client-cert", "--client-key"),
+)
+_LEVELS = ("0", "1", "2", "3", "4")
 
 
 def _common() -> argparse.ArgumentParser:
@@ -90,7 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="quiet mode")
     parser.add_argument(
-        "-d", "--debug", action="store_true", help="log warnings and debug details to stderr"
+        "-d",
+        "--debug",
+        type=_debug_level,
+        metavar="LEVEL",
+        help="log to stderr from LEVEL on, with timestamps: 0 debug (the default for a bare "
+        "-d), 1 info, 2 notice, 3 warning, 4 error",
+    )
+    parser.add_argument(
+        "-l", "--log", metavar="FILE", help="append every log record (debug level) to FILE"
     )
     parser.add_argument(
         "--job-timeout", type=float, default=300.0, help="seconds to wait for Hyper-V jobs"
@@ -101,36 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.contextmanager
-def _cli_logging(stream: TextIO, *, debug: bool) -> Iterator[None]:
-    """Library logging on stderr: only errors by default (stderr stays one line per failure, as
-    virsh's does); with ``-d`` everything, warnings such as Basic auth over plain HTTP included.
-
-    The package logger's handler, level and propagation are restored afterwards, so running
-    the CLI in-process (tests, notebooks) leaves logging as it found it.
-    """
-    log = logging.getLogger("aiohyperv")
-    saved = (log.level, log.propagate)
-    handler = logging.StreamHandler(stream)
-    if debug:
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        log.setLevel(logging.DEBUG)
-    else:
-        handler.setFormatter(_LowerLevelFormatter())
-        log.setLevel(logging.ERROR)
-    log.addHandler(handler)
-    log.propagate = False
-    try:
-        yield
-    finally:
-        log.removeHandler(handler)
-        log.setLevel(saved[0])
-        log.propagate = saved[1]
+def _debug_level(text: str) -> int:
+    if text not in _LEVELS:
+        raise argparse.ArgumentTypeError(f"expected a level from 0 (debug) to 4 (error): {text!r}")
+    return int(text)
 
 
-class _LowerLevelFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname.lower()}: {record.getMessage()}"
+def _bare_debug(argv: list[str]) -> list[str]:
+    """``-d`` without a level means ``-d 0`` (virsh always wants the level)."""
+    result: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return result + argv[i:]
+        result.append(arg)
+        if arg in ("-d", "--debug") and (i + 1 == len(argv) or not argv[i + 1].isdigit()):
+            result.append("0")
+    return result
 
 
 def _uri(args: argparse.Namespace) -> str | None:
@@ -162,12 +160,22 @@ async def run(
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     parser = build_parser()
+    argv = _bare_debug(list(sys.argv[1:] if argv is None else argv))
     try:
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        # Usage errors and --help go to the streams this run was given.
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
-    with _cli_logging(err, debug=bool(getattr(args, "debug", False))):
-        return await _dispatch(parser, args, out, err, auth)
+    try:
+        logging_context = cli_logging(err, level=args.debug, logfile=args.log)
+        with logging_context:
+            return await _dispatch(parser, args, out, err, auth)
+    except OSError as exc:
+        if args.log is None or isinstance(exc, BrokenPipeError):
+            raise
+        err.write(f"error: cannot write the log file {args.log}: {exc.strerror or exc}\n")
+        return 1
 
 
 async def _dispatch(
