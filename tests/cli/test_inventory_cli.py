@@ -272,3 +272,53 @@ async def test_debug_level_and_log_file(sim: SimulatorServer, tmp_path: Path) ->
     assert "DEBUG aiohyperv" in read(log)
     code, _, err = await cli("-d", "7", "hostname")
     assert code == 2 and "0 (debug) to 4 (error)" in err
+
+
+def test_simulate_on_a_busy_port_names_the_address(capsys: pytest.CaptureFixture[str]) -> None:
+    from aiohyperv.simulator import cli_main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        assert cli_main(["--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err, err
+
+
+async def test_number_that_is_no_domain_is_named_as_an_id(sim: SimulatorServer) -> None:
+    code, _, err = await cli("-c", sim.uris[0], "domname", "99999")
+    assert code == 1
+    assert "no domain with id 99999" in err.lower(), err
+
+
+async def test_sim_failing_must_not_be_negative() -> None:
+    code, _, err = await cli("inventory", "--demo", "--sim-failing", "-3")
+    assert code == 2 and "must not be negative" in err
+
+
+async def test_output_file_still_shows_a_summary(sim: SimulatorServer, tmp_path: Path) -> None:
+    target = tmp_path / "inventory.txt"
+    code, out, err = await cli("inventory", sim.uris[0], "-o", str(target))
+    assert code == 0 and out == ""
+    assert "1/1 hosts inventoried" in err  # on the terminal, not only in the file
+    assert "1/1 hosts inventoried" in read(target)
+
+
+async def test_excel_csv_starts_with_a_bom(sim: SimulatorServer, tmp_path: Path) -> None:
+    target = tmp_path / "inventory.csv"
+    code, _, err = await cli(
+        "inventory", sim.uris[0], "--format", "csv", "--excel", "-o", str(target)
+    )
+    assert code == 0, err
+    assert target.read_bytes().startswith(b"\xef\xbb\xbfhost,")
+
+
+def test_cli_and_fleet_default_concurrency_agree() -> None:
+    import inspect
+
+    from aiohyperv.cli import build_parser
+    from aiohyperv.fleet import Fleet
+
+    args = build_parser().parse_args(["inventory", "--demo"])
+    assert args.concurrency == inspect.signature(Fleet).parameters["concurrency"].default

@@ -522,7 +522,13 @@ class HyperVConnection(AsyncClosing):
                 return await self.lookup_domain_by_uuid(uuid)
             except VMNotFound:
                 pass
-        return await self.lookup_domain_by_name(text)
+        try:
+            return await self.lookup_domain_by_name(text)
+        except VMNotFound:
+            if not text.isdigit():
+                raise
+        # A number is most likely meant as an ID: say so, not "no domain with name '99999'".
+        raise self._error(VMNotFound(f"no domain with ID {text} or name {text!r}"))
 
     async def define_xml(self, xml: str) -> Domain:
         """Create a VM from libvirt domain XML (libvirt's domainDefineXML).

@@ -174,7 +174,9 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
         print(f"aiohyperv simulate: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"aiohyperv simulate: cannot listen: {exc}", file=sys.stderr)
+        text = exc.strerror or str(exc)
+        message = text if text.startswith("cannot listen on") else f"cannot listen: {exc}"
+        print(f"aiohyperv simulate: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
