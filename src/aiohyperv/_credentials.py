@@ -121,6 +121,15 @@ def default_auth_conf_path() -> Path:
     return Path(config_home) / "libvirt" / "auth.conf"
 
 
+def _where(exc: Exception) -> str:
+    """``", line N"`` for a configparser error that knows its line (the first, if several)."""
+    lineno = getattr(exc, "lineno", None)
+    errors = getattr(exc, "errors", None)
+    if lineno is None and errors:
+        lineno = errors[0][0]
+    return f", line {lineno}" if isinstance(lineno, int) else ""
+
+
 @dataclass(frozen=True, slots=True)
 class AuthConfFile:
     """libvirt's ``auth.conf``: ``[auth-hyperv-HOST]`` names a ``[credentials-NAME]`` group.
@@ -133,6 +142,7 @@ class AuthConfFile:
     path: Path | None = None
 
     def _lookup(self, request: CredentialRequest) -> Credentials | None:
+        explicit = self.path is None and bool(os.environ.get("LIBVIRT_AUTH_FILE"))
         path = self.path or default_auth_conf_path()
         parser = configparser.RawConfigParser(strict=False)
         parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
@@ -140,9 +150,16 @@ class AuthConfFile:
             with path.open(encoding="utf-8") as handle:
                 parser.read_file(handle)
         except FileNotFoundError:
+            if explicit:  # as libvirt: a file named on purpose must be there
+                raise CredentialsError(
+                    f"auth file {path} (named by LIBVIRT_AUTH_FILE) does not exist"
+                ) from None
             return None
         except (OSError, configparser.Error, UnicodeDecodeError) as exc:
-            raise CredentialsError(f"cannot read auth file {path}: {type(exc).__name__}") from None
+            # The message names the line, never its text: it may hold a password.
+            raise CredentialsError(
+                f"cannot read auth file {path}{_where(exc)}: {type(exc).__name__}"
+            ) from None
         for group in (f"auth-hyperv-{request.hostname}", "auth-hyperv-default"):
             if parser.has_section(group):
                 name = parser.get(group, "credentials", fallback=None)

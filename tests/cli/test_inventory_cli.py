@@ -322,3 +322,12 @@ def test_cli_and_fleet_default_concurrency_agree() -> None:
 
     args = build_parser().parse_args(["inventory", "--demo"])
     assert args.concurrency == inspect.signature(Fleet).parameters["concurrency"].default
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("gssapi") is not None, reason="gssapi is installed"
+)
+async def test_kerberos_without_gssapi_names_the_extra(sim: SimulatorServer) -> None:
+    code, _, err = await cli("-c", sim.uris[0] + "&auth=kerberos", "hostname")
+    assert code == 1
+    assert "pip install 'aiohyperv[kerberos]'" in err, err

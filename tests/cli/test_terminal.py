@@ -84,7 +84,9 @@ class Terminal:
         """Wait for the exit status, reading everything the program still wrote."""
         try:
             code = self.proc.wait(timeout=DEADLINE)
-            while select.select([self.master], [], [], 0)[0]:
+            # The kernel hands the child's last output to the master side asynchronously:
+            # read until EIO, which comes once every slave side is closed and all is read.
+            while select.select([self.master], [], [], DEADLINE)[0]:
                 try:
                     chunk = os.read(self.master, 65536)
                 except OSError:  # EIO: nothing left
