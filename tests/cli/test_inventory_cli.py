@@ -331,3 +331,36 @@ async def test_kerberos_without_gssapi_names_the_extra(sim: SimulatorServer) -> 
     code, _, err = await cli("-c", sim.uris[0] + "&auth=kerberos", "hostname")
     assert code == 1
     assert "pip install 'aiohyperv[kerberos]'" in err, err
+
+
+async def test_define_does_not_echo_a_raw_newline(sim: SimulatorServer, tmp_path: Path) -> None:
+    xml = tmp_path / "vm.xml"
+    xml.write_text(
+        "<domain type='hyperv'><name>evil&#10;error: fake</name><memory unit='MiB'>512</memory>"
+        "<vcpu>1</vcpu></domain>",
+        encoding="utf-8",
+    )
+    code, out, err = await cli("-c", sim.uris[0], "define", str(xml))
+    assert code == 0, err
+    assert out == f"Domain 'evil\\nerror: fake' defined from {xml}\n"
+
+
+async def test_version_and_help_command() -> None:
+    from aiohyperv import __version__
+
+    code, out, _ = await cli("--version")
+    assert (code, out) == (0, f"aiohyperv {__version__}\n")
+    code, out, _ = await cli("help", "dominfo")
+    assert code == 0 and out.startswith("usage: aiohyperv dominfo")
+    code, out, _ = await cli("help", "inventory")
+    assert code == 0 and "--hosts-file" in out
+    code, _, err = await cli("help", "nope")
+    assert code == 2 and "unknown command" in err
+
+
+def test_python_dash_m_aiohyperv() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "aiohyperv", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("aiohyperv ")

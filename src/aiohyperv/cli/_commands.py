@@ -511,13 +511,18 @@ def _setup_define(p: argparse.ArgumentParser) -> None:
     p.add_argument("--validate", action="store_true", help=argparse.SUPPRESS)
 
 
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``), so a name cannot break the line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 async def cmd_define(ctx: Context) -> int:
     xml = await asyncio.to_thread(_read_file, ctx.args.file)
     dom = await ctx.conn.define_xml(xml)
     if ctx.json:
         ctx.dump({"domain": dom.name, "uuid": dom.uuid, "defined": True})
     else:
-        ctx.extra(f"Domain '{dom.name}' defined from {ctx.args.file}\n")
+        ctx.extra(f"Domain '{_printable(dom.name)}' defined from {ctx.args.file}\n")
     return 0
 
 

@@ -22,6 +22,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from aiohyperv import __version__
 from aiohyperv._credentials import default_auth
 from aiohyperv._exceptions import HyperVError
 from aiohyperv.hyperv import connect
@@ -94,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="quiet mode")
     parser.add_argument(
+        "-v", "--version", action="version", version=f"{PROG} {__version__}", help="print version"
+    )
+    parser.add_argument(
         "-d",
         "--debug",
         type=_debug_level,
@@ -110,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_commands(subparsers, [common])
     _add_delegates(subparsers)
+    helper = subparsers.add_parser("help", help="print help, or a command's help (help COMMAND)")
+    helper.add_argument("topic", nargs="?", metavar="COMMAND", help="the command to explain")
+    helper.set_defaults(_delegate="help", _choices=subparsers.choices)
     return parser
 
 
@@ -190,6 +197,22 @@ async def _dispatch(
         from ._inventory import run_inventory_cli
 
         return await run_inventory_cli(args, stdout=out, stderr=err)
+    if delegate == "help":
+        topic = args.topic
+        if topic is None:
+            parser.print_help(out)
+            return 0
+        if topic == "simulate":
+            from aiohyperv.simulator._cli import build_parser as simulate_parser
+
+            simulate_parser().print_help(out)
+            return 0
+        choices: dict[str, argparse.ArgumentParser] = args._choices
+        if topic not in choices:
+            err.write(f"error: unknown command: {topic!r} (see '{PROG} help')\n")
+            return 2
+        choices[topic].print_help(out)
+        return 0
     if delegate == "simulate":
         err.write("error: 'simulate' runs its own event loop; call it from the command line\n")
         return 1
