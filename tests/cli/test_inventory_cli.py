@@ -364,3 +364,14 @@ def test_python_dash_m_aiohyperv() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("aiohyperv ")
+
+
+async def test_vcpuinfo_without_counters_says_unknown(sim: SimulatorServer) -> None:
+    # The simulator, like a host without the Hyper-V counters, serves no HvStats class.
+    vm = next(iter(sim.hosts[0].vms.values()))
+    if vm.state != 2:
+        assert (await cli("-c", sim.uris[0], "start", vm.name))[0] == 0
+    code, out, err = await cli("-c", sim.uris[0], "vcpuinfo", vm.name)
+    assert code == 0, err
+    states = [line.split()[-1] for line in out.splitlines() if line.startswith("State:")]
+    assert states and set(states) == {"unknown"}

@@ -433,7 +433,7 @@ async def cmd_vcpuinfo(ctx: Context) -> int:
         pairs: list[tuple[str, object]] = [
             ("VCPU:", v.number),
             ("CPU:", "N/A" if v.cpu < 0 else v.cpu),
-            ("State:", v.state.name.lower()),
+            ("State:", v.state_label),
         ]
         if v.cpu_time:
             pairs.append(("CPU time:", f"{v.cpu_time / 1e9:.1f}s"))
