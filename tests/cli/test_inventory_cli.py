@@ -375,3 +375,22 @@ async def test_vcpuinfo_without_counters_says_unknown(sim: SimulatorServer) -> N
     assert code == 0, err
     states = [line.split()[-1] for line in out.splitlines() if line.startswith("State:")]
     assert states and set(states) == {"unknown"}
+
+
+def test_simulate_prints_the_credentials_it_accepts() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiohyperv", "simulate", "--password", "lab-pass", "--vms", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("serving"):
+            line = proc.stdout.readline()
+            assert line, "the simulator exited early"
+            lines.append(line.strip())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        proc.stdout.close()
+    assert "credentials: user 'admin', password 'lab-pass'" in lines

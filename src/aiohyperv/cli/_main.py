@@ -4,12 +4,14 @@
 
     aiohyperv -c hyperv://admin@hv01/ list --all
     aiohyperv -c hyperv://admin@hv01/?transport=http dominfo web01 --json
-    aiohyperv inventory hosts.txt          # many hosts at once (see aiohyperv inventory -h)
+    aiohyperv inventory hosts.txt          # many hosts at once (see aiohyperv help inventory)
+    aiohyperv inventory --demo             # the same over a simulated fleet
     aiohyperv simulate                     # a simulated Hyper-V host to play with
 
 Credentials: the URI's user name, then ``AIOHYPERV_USERNAME``/``AIOHYPERV_PASSWORD``, then
 libvirt's ``auth.conf``, then a prompt when a terminal is attached.  Errors print one line on
-stderr (``error: ...``) and the exit status is 1; usage errors exit with 2.
+stderr (``error: ...``) and the exit status is 1; usage errors exit with 2, Ctrl-C with 130, a
+closed output pipe with 141 (quietly).  The whole reference is ``docs/CLI.md``.
 """
 
 from __future__ import annotations

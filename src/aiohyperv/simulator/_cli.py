@@ -155,6 +155,9 @@ async def _serve(
         if spec is not None:
             https = args.transport == "https"
             print(_accepted(spec.allow_basic, spec.allow_unencrypted, https, bool(mappings)))
+            # A throwaway lab account chosen on this command line: say it, so the URIs above
+            # can be used at once (AIOHYPERV_PASSWORD=... aiohyperv -c URI list).
+            print(f"credentials: user {args.username!r}, password {args.password!r}")
         print(f"serving {len(hosts)} simulated hosts; Ctrl+C to stop", flush=True)
         await stop.wait()
     return 0
