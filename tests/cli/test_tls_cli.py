@@ -7,6 +7,7 @@ The simulator serves HTTPS with certificates from a test CA (trustme) on 127.0.0
 from __future__ import annotations
 
 import io
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -136,3 +137,15 @@ async def test_https_to_an_http_listener_hints_transport_http() -> None:
         code, _, err = await cli("-c", f"hyperv://admin@{address}:{port}/", "hostname")
     assert code == 1
     assert "?transport=http" in err, err
+
+
+async def test_tls_options_reach_worker_processes(right_name: str, ca_file: str) -> None:
+    from aiohyperv.testing import HostSpec, run_simulator
+
+    async with run_simulator(HostSpec(name="hv-plain", vms=1)) as plain:
+        hosts = [f"hyperv://admin@{right_name}/", plain.uris[0]]
+        code, out, err = await cli(
+            "inventory", *hosts, "--ca-file", ca_file, "--processes", "2", "--format", "json"
+        )
+    assert code == 0, err
+    assert len(json.loads(out)["hosts"]) == 2

@@ -111,7 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
         "-l", "--log", metavar="FILE", help="append every log record (debug level) to FILE"
     )
     parser.add_argument(
-        "--job-timeout", type=float, default=300.0, help="seconds to wait for Hyper-V jobs"
+        "--job-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for a Hyper-V job (default: 300)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_commands(subparsers, [common])
