@@ -149,3 +149,9 @@ async def test_tls_options_reach_worker_processes(right_name: str, ca_file: str)
         )
     assert code == 0, err
     assert len(json.loads(out)["hosts"]) == 2
+
+
+async def test_inventory_failures_carry_the_same_advice(right_name: str) -> None:
+    code, out, _ = await cli("inventory", f"hyperv://admin@{right_name}/")
+    assert code == 1
+    assert "1 host(s) failed" in out and "--ca-file" in out

@@ -159,6 +159,7 @@ def test_csv_one_row_per_vm() -> None:
         ("hv3:5985", ""),
     ]
     assert rows[0]["notes"] == 'say "hi", ok'
+    assert rows[2]["memory_total"] != "" and rows[2]["cpu_threads"] != ""  # host columns too
     assert rows[0]["memory_dynamic"] == "true"
     assert rows[0]["nics"] == "00:15:5D:00:00:01@External"
     assert rows[1]["vm_id"] == ""

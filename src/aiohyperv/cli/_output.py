@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 from aiohyperv.fleet._json import inventory_document, inventory_record, summary_record
 
+from ._advice import describe
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -101,6 +103,10 @@ CSV_COLUMNS = (
     "hostname",
     "os_caption",
     "os_version",
+    "cpu_model",
+    "cpu_threads",
+    "memory_total",
+    "memory_free",
     "vm_name",
     "vm_uuid",
     "vm_id",
@@ -129,7 +135,8 @@ def _csv_cell(value: object) -> object:
 
 
 class CsvWriter:
-    """One row per VM with the host's columns repeated; a failed host is one row with ``error``.
+    """One row per VM with the host's columns (name, OS, CPU, memory) repeated; a failed host is
+    one row with ``error``.
 
     A host without VMs still gets one row (with empty VM columns), so every host appears.
     Disks are ``path`` values and NICs ``mac@switch`` values, each joined with ``;``.
@@ -153,6 +160,10 @@ class CsvWriter:
                 "hostname": inv.hostname,
                 "os_caption": inv.os_caption,
                 "os_version": inv.os_version,
+                "cpu_model": inv.cpu_model,
+                "cpu_threads": inv.cpu_threads,
+                "memory_total": inv.memory_total,
+                "memory_free": inv.memory_free,
             }
             vms: Sequence[VMInventory | None] = inv.vms or (None,)
             for vm in vms:
@@ -267,7 +278,9 @@ def write_summary(result: FleetResult[HostInventory], out: TextIO) -> None:
     failed = result.failed
     if failed:
         out.write(f"\n{len(failed)} host(s) failed:\n")
-        rows = [[r.host, type(r.error).__name__, _error_message(r.error)] for r in failed]
+        rows = [
+            [r.host, type(r.error).__name__, describe(r.error) if r.error else ""] for r in failed
+        ]
         out.write(_render_table(("HOST", "ERROR", "MESSAGE"), rows, right=set()))
         out.write("\n")
     summary = summary_record(result)
