@@ -394,3 +394,40 @@ def test_simulate_prints_the_credentials_it_accepts() -> None:
         proc.wait(timeout=60)
         proc.stdout.close()
     assert "credentials: user 'admin', password 'lab-pass'" in lines
+
+
+# -- features: --sort and --fields --------------------------------------------------------------
+
+
+async def test_sort_and_fields() -> None:
+    specs = [
+        HostSpec(name="hv-b", vms=1),
+        HostSpec(name="hv-a", vms=3),
+        HostSpec(name="hv-c", vms=0),
+    ]
+    async with run_simulator(*specs) as server:
+        code, out, err = await cli("inventory", *server.uris, "--json", "--sort=-vms")
+        assert code == 0, err
+        assert [h["hostname"] for h in json.loads(out)["hosts"]][:2] == ["hv-a", "hv-b"]
+        code, out, _ = await cli("inventory", *server.uris, "--sort", "hostname")
+        lines = [line for line in out.splitlines() if "hv-" in line]
+        assert [line.split()[1] for line in lines] == ["hv-a", "hv-b", "hv-c"]
+        code, out, _ = await cli(
+            "inventory", *server.uris, "--format", "csv", "--fields", "hostname,vm_name"
+        )
+        assert code == 0 and out.splitlines()[0] == "hostname,vm_name"
+        assert len(out.splitlines()) == 1 + 1 + 3 + 1  # a host without VMs still has a row
+
+
+async def test_bad_fields_or_sort_are_usage_errors_that_leave_the_file(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("previous\n")
+    code, _, err = await cli(
+        "inventory", sim.uris[0], "--format", "csv", "--fields", "nope", "-o", str(target)
+    )
+    assert code == 2 and "unknown CSV column(s) nope" in err
+    code, _, err = await cli("inventory", sim.uris[0], "--format", "ndjson", "--sort", "vms")
+    assert code == 2 and "--sort" in err
+    assert read(target) == "previous\n" and names(tmp_path) == ["out.csv"]

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import functools
+import io
 import os
 import secrets
 import stat
@@ -29,7 +30,7 @@ from .._credentials import Credentials, default_auth, prompt_line
 from .._exceptions import ConfigError
 from ._gc import tuned_gc
 from ._options import add_shared_options, make_pool, tls_options
-from ._output import FORMATS, make_writer, write_summary
+from ._output import FORMATS, SORT_KEYS, make_writer, sort_result, write_summary
 from ._progress import LiveProgress
 
 if TYPE_CHECKING:
@@ -145,6 +146,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--keep-partial",
         action="store_true",
         help="with -o: keep what was written if the run is interrupted or fails",
+    )
+    output.add_argument(
+        "--sort",
+        metavar="KEY",
+        choices=[*SORT_KEYS, *(f"-{k}" for k in SORT_KEYS)],
+        help=f"order the hosts (table, json) by {', '.join(SORT_KEYS)}; --sort=-KEY descending",
+    )
+    output.add_argument(
+        "--fields",
+        metavar="COLUMNS",
+        type=lambda text: [c.strip() for c in text.split(",") if c.strip()],
+        help="CSV only: the columns to write, comma-separated (default: all)",
     )
     output.add_argument(
         "--excel",
@@ -309,6 +322,14 @@ def _format(args: argparse.Namespace) -> str:
     return fmt
 
 
+def _check_output_options(args: argparse.Namespace, fmt: str) -> None:
+    """Usage errors of --fields and --sort, found before any file is touched."""
+    if args.fields is not None:
+        make_writer(fmt, io.StringIO(), columns=args.fields)  # raises ConfigError if wrong
+    if args.sort and fmt in ("ndjson", "csv"):
+        raise ConfigError(f"--sort orders table and json output; {fmt} streams as hosts end")
+
+
 async def _ask_credentials() -> Credentials:
     username = (await prompt_line("User name for all hosts: ")).strip()
     password = await prompt_line(f"Password for {username}: ", echo=False)
@@ -385,6 +406,7 @@ async def run_inventory_cli(
         uris = _hosts(args)
         fmt = _format(args)
         tls = tls_options(args)
+        _check_output_options(args, fmt)
     except (ConfigError, OSError) as exc:
         err.write(f"{PROG}: error: {exc}\n")
         return 2
@@ -432,7 +454,7 @@ async def run_inventory_cli(
         elif args.excel and out is sys.stdout:
             out.write("\ufeff")
 
-        writer = make_writer(fmt, out)
+        writer = make_writer(fmt, out, columns=args.fields)
         progress = LiveProgress(err, enabled=None if not quiet else False)
         write_error: list[BaseException] = []
 
@@ -466,6 +488,8 @@ async def run_inventory_cli(
             if not write_error:
                 raise
             raise write_error[0] from None
+        if args.sort:
+            result = sort_result(result, args.sort)
         writer.finish(result)
         if not quiet and (fmt != "table" or args.output):
             write_summary(result, err)

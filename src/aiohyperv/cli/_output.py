@@ -10,21 +10,24 @@ stream (stderr in the CLI).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from aiohyperv.fleet._json import inventory_document, inventory_record, summary_record
 
+from .._exceptions import ConfigError
 from ._advice import describe
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from aiohyperv.fleet._fleet import FleetResult, HostResult
     from aiohyperv.fleet._model import HostInventory, VMInventory
 
 __all__ = [
     "FORMATS",
+    "SORT_KEYS",
     "CsvWriter",
     "InventoryWriter",
     "JsonWriter",
@@ -32,6 +35,7 @@ __all__ = [
     "TableWriter",
     "error_record",
     "make_writer",
+    "sort_result",
     "write_summary",
 ]
 
@@ -142,10 +146,16 @@ class CsvWriter:
     Disks are ``path`` values and NICs ``mac@switch`` values, each joined with ``;``.
     """
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, *, columns: Sequence[str] = CSV_COLUMNS) -> None:
+        unknown = [c for c in columns if c not in CSV_COLUMNS]
+        if unknown:
+            raise ConfigError(
+                f"unknown CSV column(s) {', '.join(unknown)}; known: {', '.join(CSV_COLUMNS)}"
+            )
         self.out = out
+        self.columns = tuple(columns)
         self._writer = csv.writer(out, lineterminator="\n")
-        self._writer.writerow(CSV_COLUMNS)
+        self._writer.writerow(self.columns)
 
     def host(self, result: HostResult[HostInventory]) -> None:
         inv = result.value
@@ -153,7 +163,7 @@ class CsvWriter:
             row: dict[str, object] = dict.fromkeys(CSV_COLUMNS, "")
             row["host"] = result.host
             row["error"] = f"{type(result.error).__name__}: {_error_message(result.error)}"
-            self._writer.writerow(row.values())
+            self._writer.writerow([row[c] for c in self.columns])
         else:
             base: dict[str, object] = {
                 "host": inv.host,
@@ -186,7 +196,7 @@ class CsvWriter:
                         nics=";".join(f"{n.mac or ''}@{n.switch or ''}" for n in vm.nics),
                         notes=vm.notes,
                     )
-                self._writer.writerow([_csv_cell(vm_row[c]) for c in CSV_COLUMNS])
+                self._writer.writerow([_csv_cell(vm_row[c]) for c in self.columns])
         self.out.flush()
 
     def finish(self, result: FleetResult[HostInventory]) -> None:
@@ -293,8 +303,16 @@ def write_summary(result: FleetResult[HostInventory], out: TextIO) -> None:
     )
 
 
-def make_writer(fmt: str, out: TextIO) -> InventoryWriter:
-    """The writer for ``--format``."""
+def make_writer(fmt: str, out: TextIO, *, columns: Sequence[str] | None = None) -> InventoryWriter:
+    """The writer for ``--format`` (``columns``: the CSV columns, for ``--fields``).
+
+    Raises:
+        ConfigError: ``columns`` names an unknown column, or is given for another format.
+    """
+    if columns is not None:
+        if fmt != "csv":
+            raise ConfigError("--fields selects CSV columns: use it with --format csv")
+        return CsvWriter(out, columns=columns)
     writers: dict[str, type[TableWriter | JsonWriter | NdjsonWriter | CsvWriter]] = {
         "table": TableWriter,
         "json": JsonWriter,
@@ -302,3 +320,23 @@ def make_writer(fmt: str, out: TextIO) -> InventoryWriter:
         "csv": CsvWriter,
     }
     return writers[fmt](out)
+
+
+#: ``--sort`` keys: how each orders the hosts that answered (failed hosts follow, in input order).
+SORT_KEYS: dict[str, Callable[[HostResult[HostInventory]], tuple[object, ...]]] = {
+    "host": lambda r: (r.host,),
+    "hostname": lambda r: (r.value.hostname.lower() if r.value else "",),
+    "os": lambda r: (r.value.os_version if r.value else "", r.host),
+    "vms": lambda r: (len(r.value.vms) if r.value else 0, r.host),
+    "running": lambda r: (r.value.running if r.value else 0, r.host),
+    "elapsed": lambda r: (r.elapsed,),
+    "requests": lambda r: (r.requests, r.host),
+}
+
+
+def sort_result(result: FleetResult[HostInventory], key: str) -> FleetResult[HostInventory]:
+    """``result`` with its answering hosts ordered by ``key`` (``-key``: descending)."""
+    descending = key.startswith("-")
+    by = SORT_KEYS[key.removeprefix("-")]
+    ordered = sorted(result.succeeded, key=by, reverse=descending)
+    return dataclasses.replace(result, results=(*ordered, *result.failed))
