@@ -375,8 +375,11 @@ def replaced_at_end(name: str, *, keep_partial: bool, encoding: str) -> Iterator
                 temp.unlink(missing_ok=True)
 
 
-class _WriteFailed(Exception):
-    """Writing a result failed (a closed pipe, a full disk); the run was stopped."""
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (ValueError, AttributeError):
+        return False
 
 
 async def run_inventory_cli(
@@ -457,13 +460,17 @@ async def run_inventory_cli(
         writer = make_writer(fmt, out, columns=args.fields)
         progress = LiveProgress(err, enabled=None if not quiet else False)
         write_error: list[BaseException] = []
+        # Lines streamed to the terminal the display is on: take the display off first, or
+        # they would be drawn over.  Anything else leaves it alone (no flicker per host).
+        shares_terminal = fmt in ("ndjson", "csv") and progress.enabled and _isatty(out)
 
         def on_event(event: FleetEvent[HostInventory]) -> None:
             progress.event(event)
             if event.result is not None and not write_error:
                 try:
-                    with progress.suspended():  # streaming writers may share the terminal
-                        writer.host(event.result)
+                    if shares_terminal:
+                        progress.clear()
+                    writer.host(event.result)
                 except (OSError, ValueError) as exc:  # EPIPE, ENOSPC; ValueError: closed file
                     write_error.append(exc)
                     run_task.cancel()

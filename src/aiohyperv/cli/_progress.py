@@ -24,7 +24,7 @@ import time
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterator
+    from collections.abc import AsyncIterator, Callable
 
     from aiohyperv.fleet._fleet import FleetEvent, FleetProgress
     from aiohyperv.fleet._model import HostInventory
@@ -131,12 +131,6 @@ class LiveProgress:
         self.stream.write("\r" + _CLEAR_LINE + (_UP + _CLEAR_LINE) * (self._lines - 1))
         self.stream.flush()
         self._lines = 0
-
-    @contextlib.contextmanager
-    def suspended(self) -> Iterator[None]:
-        """Take the frame off the screen while something else writes to the terminal."""
-        self.clear()
-        yield
 
     @contextlib.asynccontextmanager
     async def ticking(self) -> AsyncIterator[None]:
