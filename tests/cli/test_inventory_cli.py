@@ -431,3 +431,40 @@ async def test_bad_fields_or_sort_are_usage_errors_that_leave_the_file(
     code, _, err = await cli("inventory", sim.uris[0], "--format", "ndjson", "--sort", "vms")
     assert code == 2 and "--sort" in err
     assert read(target) == "previous\n" and names(tmp_path) == ["out.csv"]
+
+
+# -- features: shell completion -----------------------------------------------------------------
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="bash")
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("aiohyperv dom", {"dominfo", "domstate", "domid", "domuuid", "domname"}),
+        ("aiohyperv -c hyperv://hv01/ inv", {"inventory"}),
+        ("aiohyperv --ca", {"--ca-file"}),
+        ("aiohyperv inventory --hosts", {"--hosts-file"}),
+        ("aiohyperv inventory --keep", {"--keep-partial"}),
+    ],
+)
+async def test_bash_completion(line: str, expected: set[str], tmp_path: Path) -> None:
+    import shutil
+
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    code, script, _ = await cli("completion", "bash")
+    assert code == 0
+    (tmp_path / "completion.bash").write_text(script)
+    words = line.split(" ")
+    probe = (
+        f"source {tmp_path / 'completion.bash'}; COMP_WORDS=({line}); "
+        f"COMP_CWORD={len(words) - 1}; _aiohyperv; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+    )
+    proc = await asyncio.create_subprocess_exec(
+        bash, "--norc", "-c", probe, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    assert set(out.decode().split()) >= expected
+    assert all(word.startswith(words[-1]) for word in out.decode().split())

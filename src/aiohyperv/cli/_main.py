@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_commands(subparsers, [common])
     _add_delegates(subparsers)
+    completion = subparsers.add_parser(
+        "completion", help="print a shell completion script (completion bash)"
+    )
+    completion.add_argument("shell", choices=("bash",), help="the shell")
+    completion.set_defaults(_delegate="completion", _choices=subparsers.choices)
     helper = subparsers.add_parser("help", help="print help, or a command's help (help COMMAND)")
     helper.add_argument("topic", nargs="?", metavar="COMMAND", help="the command to explain")
     helper.set_defaults(_delegate="help", _choices=subparsers.choices)
@@ -203,6 +208,11 @@ async def _dispatch(
         from ._inventory import run_inventory_cli
 
         return await run_inventory_cli(args, stdout=out, stderr=err)
+    if delegate == "completion":
+        from ._completion import bash_script
+
+        out.write(bash_script(parser, args._choices))
+        return 0
     if delegate == "help":
         topic = args.topic
         if topic is None:
