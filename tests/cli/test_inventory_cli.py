@@ -468,3 +468,29 @@ async def test_bash_completion(line: str, expected: set[str], tmp_path: Path) ->
     assert proc.returncode == 0
     assert set(out.decode().split()) >= expected
     assert all(word.startswith(words[-1]) for word in out.decode().split())
+
+
+# -- features: one command on several hosts -------------------------------------------------------
+
+
+async def test_list_on_several_hosts_has_a_host_column() -> None:
+    specs = [HostSpec(name="hv-m1", vms=2, seed=1), HostSpec(name="hv-m2", vms=3, seed=2)]
+    async with run_simulator(*specs) as server:
+        argv = [arg for uri in server.uris for arg in ("-c", uri)]
+        code, out, err = await cli(*argv, "list", "--all")
+        assert code == 0, err
+        lines = out.splitlines()
+        assert lines[0].split() == ["Host", "Id", "Name", "State"]
+        labels = [f"{a}:{p}" for a, p in server.endpoints]
+        assert sorted(line.split()[0] for line in lines[2:]) == sorted(
+            [labels[0]] * 2 + [labels[1]] * 3
+        )
+        code, out, _ = await cli(*argv, "list", "--all", "--json")
+        assert {e["host"] for e in json.loads(out)} == set(labels)
+        code, out, _ = await cli(*argv, "hostname")
+        assert sorted(out.splitlines()) == sorted(
+            f"{label}: {host.dns_name}" for label, host in zip(labels, server.hosts, strict=True)
+        )
+        # The same -c list names the inventory's hosts.
+        code, out, _ = await cli(*argv, "inventory", "--json")
+        assert json.loads(out)["summary"]["hosts"] == 2

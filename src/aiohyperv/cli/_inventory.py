@@ -281,15 +281,16 @@ def read_hosts(args: argparse.Namespace) -> tuple[list[ConnectionURI], list[str]
     return uris, files
 
 
-def _default_uri(args: argparse.Namespace) -> str | None:
-    connect: str | None = getattr(args, "connect", None)
+def _default_uris(args: argparse.Namespace) -> list[str]:
+    """``-c URI`` (repeatable), else the default URI from the environment."""
+    connect: list[str] | str | None = getattr(args, "connect", None)
     if connect:
-        return connect
+        return [connect] if isinstance(connect, str) else list(connect)
     for name in URI_ENV:
         value = os.environ.get(name)
         if value and value.startswith("hyperv"):
-            return value
-    return None
+            return [value]
+    return []
 
 
 def _hosts(args: argparse.Namespace) -> list[ConnectionURI]:
@@ -303,9 +304,9 @@ def _hosts(args: argparse.Namespace) -> list[ConnectionURI]:
         return uris
     if files:
         raise ConfigError(f"no hosts in {', '.join(files)}")
-    uri = _default_uri(args)
-    if uri is not None:
-        return [parse_uri(uri)]
+    defaults = _default_uris(args)
+    if defaults:
+        return [parse_uri(uri) for uri in dict.fromkeys(defaults)]
     raise ConfigError(
         "no hosts given: name host URIs or a hosts file, use -c URI "
         "(or $AIOHYPERV_DEFAULT_URI), or --demo for a simulated fleet"

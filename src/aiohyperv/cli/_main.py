@@ -20,24 +20,28 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import io
+import json
 import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from aiohyperv import __version__
-from aiohyperv._credentials import default_auth
-from aiohyperv._exceptions import HyperVError
+from aiohyperv._config import parse_uri
+from aiohyperv._credentials import ChainAuth, default_auth
+from aiohyperv._exceptions import ConfigError, HyperVError
 from aiohyperv.hyperv import connect
 
 from ._advice import describe
 from ._commands import Command, Context, add_commands
+from ._format import format_table
 from ._logging import cli_logging
 from ._options import add_shared_options, make_pool, tls_options
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from aiohyperv._credentials import AuthCallback, Credentials
+    from aiohyperv._credentials import AuthCallback, CredentialRequest, Credentials
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -90,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         "-c",
         "--connect",
         metavar="URI",
-        help="connection URI, e.g. hyperv://admin@hv01/ (default: $AIOHYPERV_DEFAULT_URI)",
+        action="append",
+        help="connection URI, e.g. hyperv://admin@hv01/ (default: $AIOHYPERV_DEFAULT_URI); "
+        "repeat it to run the command on several hosts",
     )
     parser.add_argument(
         "-r", "--readonly", action="store_true", help="connect readonly: refuse any change"
@@ -149,14 +155,14 @@ def _bare_debug(argv: list[str]) -> list[str]:
     return result
 
 
-def _uri(args: argparse.Namespace) -> str | None:
+def _uris(args: argparse.Namespace) -> list[str]:
     if args.connect:
-        return str(args.connect)
+        return list(dict.fromkeys(args.connect))  # each host once, in order
     for name in URI_ENV:
         value = os.environ.get(name)
         if value and value.startswith("hyperv"):
-            return value
-    return None
+            return [value]
+    return []
 
 
 async def run(
@@ -236,10 +242,92 @@ async def _dispatch(
     if command is None:
         parser.print_help(out)
         return 0
-    uri = _uri(args)
-    if uri is None:
+    uris = _uris(args)
+    if not uris:
         err.write("error: no connection URI: use -c hyperv://user@host/ or AIOHYPERV_DEFAULT_URI\n")
         return 1
+    if auth is None:
+        auth = _one_prompt_at_a_time(default_auth(interactive=True))
+    if len(uris) == 1:
+        return await _run_command(command, args, uris[0], out, err, auth)
+    return await _run_on_many(command, args, uris, out, err, auth)
+
+
+def _one_prompt_at_a_time(source: AuthCallback) -> AuthCallback:
+    """``source`` called for one host at a time, so prompts for several hosts never interleave."""
+    lock = asyncio.Lock()
+    chain = ChainAuth(source)  # calls a sync or async source alike
+
+    async def serialized(request: CredentialRequest) -> Credentials | None:
+        async with lock:
+            return await chain(request)
+
+    return serialized
+
+
+async def _run_on_many(
+    command: Command,
+    args: argparse.Namespace,
+    uris: list[str],
+    out: TextIO,
+    err: TextIO,
+    auth: Credentials | AuthCallback,
+) -> int:
+    """Run ``command`` on every host at once; each output line is prefixed with its host.
+
+    ``list`` gets a HOST column instead (``--json``: one list whose entries carry ``host``).
+    The exit status is the worst of the hosts'.
+    """
+    as_table = command.name == "list" and not getattr(args, "json", False)
+    names = ("name", "uuid", "id") if command.name == "list" else ()
+    plain_list = as_table and any(getattr(args, n, False) for n in names)
+    if as_table and not plain_list:
+        args = argparse.Namespace(**{**vars(args), "json": True})
+
+    async def one(uri: str) -> tuple[str, int, str, str]:
+        host_out, host_err = io.StringIO(), io.StringIO()
+        code = await _run_command(command, args, uri, host_out, host_err, auth)
+        return _label(uri), code, host_out.getvalue(), host_err.getvalue()
+
+    results = await asyncio.gather(*(one(uri) for uri in uris))
+    if as_table and not plain_list:
+        rows: list[list[object]] = []
+        for host, code, text, _ in results:
+            if code == 0:
+                for d in json.loads(text):
+                    rows.append([host, "-" if d["id"] is None else d["id"], d["name"], d["state"]])
+        out.write(format_table(["Host", "Id", "Name", "State"], rows))
+    elif command.name == "list" and getattr(args, "json", False):
+        merged = [
+            {"host": host, **entry}
+            for host, code, text, _ in results
+            if code == 0
+            for entry in json.loads(text)
+        ]
+        out.write(json.dumps(merged, indent=2) + "\n")
+    else:
+        for host, _, text, _ in results:
+            out.write("".join(f"{host}: {line}\n" for line in text.splitlines()))
+    for host, _, _, text in results:
+        err.write("".join(f"{host}: {line}\n" for line in text.splitlines()))
+    return max(code for _, code, _, _ in results)
+
+
+def _label(uri: str) -> str:
+    try:
+        return parse_uri(uri).host_label
+    except ConfigError:
+        return uri
+
+
+async def _run_command(
+    command: Command,
+    args: argparse.Namespace,
+    uri: str,
+    out: TextIO,
+    err: TextIO,
+    auth: Credentials | AuthCallback,
+) -> int:
     try:
         tls = tls_options(args)
         async with contextlib.AsyncExitStack() as stack:
@@ -247,7 +335,7 @@ async def _dispatch(
             conn = await stack.enter_async_context(
                 connect(
                     uri,
-                    auth=auth if auth is not None else default_auth(interactive=True),
+                    auth=auth,
                     pool=pool,
                     read_only=args.readonly,
                     job_timeout=args.job_timeout,
