@@ -198,7 +198,10 @@ def _read_tty_line(prompt: str, *, echo: bool, wakeup: int) -> str:
     import select
     import termios
 
-    fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:  # no controlling terminal: stdin is a terminal all the same (checked)
+        fd = os.dup(sys.stdin.fileno())
     try:
         old = termios.tcgetattr(fd)
         if not echo:
