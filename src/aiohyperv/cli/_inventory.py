@@ -434,11 +434,12 @@ async def run_inventory_cli(
             if args.sim_failing > args.sim_hosts:
                 err.write(f"{PROG}: error: --sim-failing exceeds --sim-hosts\n")
                 return 2
-            err.write(
-                f"Starting a simulated fleet of {args.sim_hosts} Hyper-V hosts "
-                f"x {args.sim_vms} VMs on 127.0.0.1 ...\n"
-            )
-            err.flush()
+            if not quiet:
+                err.write(
+                    f"Starting a simulated fleet of {args.sim_hosts} Hyper-V hosts "
+                    f"x {args.sim_vms} VMs on 127.0.0.1 ...\n"
+                )
+                err.flush()
             spec = FleetSpec(
                 hosts=args.sim_hosts, vms=args.sim_vms, seed=args.sim_seed, failing=args.sim_failing
             )
