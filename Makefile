@@ -24,7 +24,7 @@ $(OLDEST_STAMP): pyproject.toml constraints-oldest.txt
 
 ## Set everything up and run the fleet inventory against the embedded simulated fleet.
 demo: $(STAMP)
-	$(BIN)/aiohyperv inventory
+	$(BIN)/aiohyperv inventory --demo
 
 ## Set everything up, then format check, lint, type check and the whole test suite, run twice:
 ## with the newest dependencies and with the oldest ones pyproject.toml allows.

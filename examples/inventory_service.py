@@ -19,15 +19,16 @@ import dataclasses
 import json
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
 
-from aiohyperv import Credentials, default_auth
-from aiohyperv._transport import SessionPool
-from aiohyperv.fleet import Fleet, FleetAuth, FleetResult, HostInventory
+from aiohyperv import Credentials, SessionPool, TLSOptions, default_auth
+from aiohyperv.fleet import Fleet, FleetAuth, FleetResult, HostInventory, inventory_document
 from aiohyperv.testing import generate_fleet, run_simulator
 
 if TYPE_CHECKING:
@@ -61,22 +62,15 @@ INVENTORY = web.AppKey("inventory", Inventory)
 
 async def handle_inventory(request: web.Request) -> web.Response:
     result = await request.app[INVENTORY].get()
-    body = {
-        "hosts": [dataclasses.asdict(r.value) for r in result.succeeded if r.value is not None],
-        "failed": [
-            {"host": r.host, "type": type(r.error).__name__, "message": str(r.error)}
-            for r in result.failed
-        ],
-        "requests": result.requests,
-    }
-    return web.json_response(body)
+    # The document `aiohyperv inventory --format json` prints (schema version 1).
+    return web.json_response(inventory_document(result))
 
 
-def make_app(uris: list[str], auth: FleetAuth) -> web.Application:
+def make_app(uris: list[str], auth: FleetAuth, tls: TLSOptions | None = None) -> web.Application:
     app = web.Application()
 
     async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with SessionPool() as pool:
+        async with SessionPool(tls=tls) as pool:
             app[INVENTORY] = Inventory(uris=uris, auth=auth, pool=pool)
             yield
 
@@ -86,12 +80,19 @@ def make_app(uris: list[str], auth: FleetAuth) -> web.Application:
 
 
 @contextlib.asynccontextmanager
-async def hosts() -> AsyncIterator[tuple[list[str], FleetAuth]]:
+async def hosts() -> AsyncIterator[tuple[list[str], FleetAuth, TLSOptions]]:
     if os.environ.get("HYPERV_HOSTS"):
-        yield os.environ["HYPERV_HOSTS"].split(), default_auth()
+        yield os.environ["HYPERV_HOSTS"].split(), default_auth(), TLSOptions()
         return
     async with run_simulator(*generate_fleet(5, 4, seed=21), transport="https") as sim:
-        yield sim.uris, Credentials(username="admin", password="secret")
+        # Trust the simulator's self-signed certificate rather than skip verification.
+        assert sim.certificate_pem is not None
+        with tempfile.TemporaryDirectory() as tmp:
+            ca_file = Path(tmp, "simulator.pem")
+            await asyncio.to_thread(ca_file.write_bytes, sim.certificate_pem)
+            uris = [uri.replace("?no_verify=1", "") for uri in sim.uris]
+            creds = Credentials(username="admin", password="secret")
+            yield uris, creds, TLSOptions(ca_file=str(ca_file))
 
 
 async def main(argv: list[str]) -> int:
@@ -99,8 +100,8 @@ async def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--once", action="store_true", help="query the service once and exit")
     args = parser.parse_args(argv)
-    async with hosts() as (uris, auth):
-        runner = web.AppRunner(make_app(uris, auth))
+    async with hosts() as (uris, auth, tls):
+        runner = web.AppRunner(make_app(uris, auth, tls))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0 if args.once else args.port)
         await site.start()

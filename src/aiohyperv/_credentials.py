@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import configparser
+import contextlib
+import functools
 import getpass
 import inspect
 import os
@@ -120,6 +122,15 @@ def default_auth_conf_path() -> Path:
     return Path(config_home) / "libvirt" / "auth.conf"
 
 
+def _where(exc: Exception) -> str:
+    """``", line N"`` for a configparser error that knows its line (the first, if several)."""
+    lineno = getattr(exc, "lineno", None)
+    errors = getattr(exc, "errors", None)
+    if lineno is None and errors:
+        lineno = errors[0][0]
+    return f", line {lineno}" if isinstance(lineno, int) else ""
+
+
 @dataclass(frozen=True, slots=True)
 class AuthConfFile:
     """libvirt's ``auth.conf``: ``[auth-hyperv-HOST]`` names a ``[credentials-NAME]`` group.
@@ -132,6 +143,7 @@ class AuthConfFile:
     path: Path | None = None
 
     def _lookup(self, request: CredentialRequest) -> Credentials | None:
+        explicit = self.path is None and bool(os.environ.get("LIBVIRT_AUTH_FILE"))
         path = self.path or default_auth_conf_path()
         parser = configparser.RawConfigParser(strict=False)
         parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
@@ -140,13 +152,18 @@ class AuthConfFile:
             with path.open(encoding="utf-8") as handle:
                 parser.read_file(handle)
         except FileNotFoundError:
+            if explicit:  # as libvirt: a file named on purpose must be there
+                raise CredentialsError(
+                    f"auth file {path} (named by LIBVIRT_AUTH_FILE) does not exist"
+                ) from None
             return None
         except (OSError, configparser.Error, UnicodeDecodeError) as exc:
-            unreadable = type(exc).__name__
+            # The message names the line, never its text: it may hold a password.
+            unreadable = f"{_where(exc)}: {type(exc).__name__}"
         if unreadable is not None:
             # Raised outside the handler: configparser's errors quote the offending line (a
             # password, perhaps), and would stay reachable as the error's __context__.
-            raise CredentialsError(f"cannot read auth file {path}: {unreadable}")
+            raise CredentialsError(f"cannot read auth file {path}{unreadable}")
         for group in (f"auth-hyperv-{request.hostname}", "auth-hyperv-default"):
             if parser.has_section(group):
                 name = parser.get(group, "credentials", fallback=None)
@@ -170,23 +187,110 @@ class AuthConfFile:
         return await asyncio.to_thread(self._lookup, request)
 
 
+class _PromptCancelled(Exception):
+    """The awaiting task was cancelled while the prompt waited for a line."""
+
+
+def _read_tty_line(prompt: str, *, echo: bool, wakeup: int) -> str:
+    """Read one line from the controlling terminal, giving up when ``wakeup`` is readable.
+
+    Like :func:`getpass.getpass` it talks to ``/dev/tty`` and turns echo off for passwords,
+    but it waits with ``select`` on the terminal *and* a wake-up pipe, so the event loop can
+    stop it: a thread blocked in ``input()`` cannot be interrupted, and would keep the process
+    (and the terminal's echo setting) hostage after Ctrl-C.
+    """
+    import select
+    import termios
+
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:  # no controlling terminal: stdin is a terminal all the same (checked)
+        fd = os.dup(sys.stdin.fileno())
+    try:
+        old = termios.tcgetattr(fd)
+        if not echo:
+            new = termios.tcgetattr(fd)
+            new[3] &= ~termios.ECHO
+            termios.tcsetattr(fd, termios.TCSAFLUSH, new)
+        try:
+            os.write(fd, prompt.encode())
+            data = b""
+            while not data.endswith(b"\n"):
+                ready, _, _ = select.select([fd, wakeup], [], [])
+                if wakeup in ready:
+                    raise _PromptCancelled
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    raise EOFError
+                data += chunk
+        finally:
+            if not echo:
+                termios.tcsetattr(fd, termios.TCSAFLUSH, old)
+                os.write(fd, b"\n")
+    finally:
+        os.close(fd)
+    return data.decode(errors="replace").rstrip("\r\n")
+
+
+def _have_tty() -> bool:
+    return sys.platform != "win32" and os.path.exists("/dev/tty")
+
+
+def _read_stdin_line(prompt: str, *, echo: bool) -> str:
+    return input(prompt) if echo else getpass.getpass(prompt)
+
+
+async def prompt_line(prompt: str, *, echo: bool = True) -> str:
+    """Ask for one line on the terminal without blocking the event loop, interruptibly.
+
+    The prompt waits in a worker thread; cancelling the awaiting task (which is what Ctrl-C
+    does under ``asyncio.run``) ends the wait at once and restores the terminal.
+
+    Raises:
+        EOFError: The input ended (Ctrl-D).
+    """
+    loop = asyncio.get_running_loop()
+    if not _have_tty():  # pragma: no cover - POSIX CI
+        return await asyncio.to_thread(_read_stdin_line, prompt, echo=echo)
+    read_end, write_end = os.pipe()
+    try:
+        future = loop.run_in_executor(
+            None, functools.partial(_read_tty_line, prompt, echo=echo, wakeup=read_end)
+        )
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            os.write(write_end, b"x")
+            with contextlib.suppress(_PromptCancelled, OSError, EOFError):
+                await future  # the thread restores the terminal and ends
+            raise
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
 @dataclass(frozen=True, slots=True)
 class PromptAuth:
-    """Ask on the terminal, as virsh does; the password is read without echo."""
+    """Ask on the terminal, as virsh does; the password is read without echo.
 
-    def _ask(self, request: CredentialRequest) -> Credentials | None:
-        if not sys.stdin or not sys.stdin.isatty():
-            return None
-        username = request.username
-        if not username:
-            username = input(f"Enter username for {request.hostname}: ").strip()
-            if not username:
-                return None
-        password = getpass.getpass(f"Enter {username}'s password for {request.hostname}: ")
-        return Credentials(username=username, password=password)
+    Ctrl-C at a prompt interrupts the program (the prompt never swallows it); Ctrl-D passes.
+    """
 
     async def __call__(self, request: CredentialRequest) -> Credentials | None:
-        return await asyncio.to_thread(self._ask, request)
+        if not sys.stdin or not sys.stdin.isatty():
+            return None
+        try:
+            username = request.username
+            if not username:
+                username = (await prompt_line(f"Enter username for {request.hostname}: ")).strip()
+                if not username:
+                    return None
+            password = await prompt_line(
+                f"Enter {username}'s password for {request.hostname}: ", echo=False
+            )
+        except EOFError:
+            return None
+        return Credentials(username=username, password=password)
 
 
 class ChainAuth:

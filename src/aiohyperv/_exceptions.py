@@ -160,10 +160,18 @@ class ConnectError(TransportError, OSError):
     Attributes:
         dropped: The peer closed or reset a connection that was open (a resend may work).
         mid_response: Part of the response had already arrived when it was dropped.
+        tls_verify_code: OpenSSL's certificate verification error (``X509_V_ERR_*``) when
+            the server's certificate was refused, else None.
+        tls_reason: OpenSSL's reason for a failed TLS handshake (``WRONG_VERSION_NUMBER``...).
+
+    The underlying aiohttp and :mod:`ssl` errors are not chained (they hold the request's
+    headers); what a caller needs of them is kept here.
     """
 
     dropped: bool = False
     mid_response: bool = False
+    tls_verify_code: int | None = None
+    tls_reason: str | None = None
 
 
 class TransportTimeout(TransportError, TimeoutError):

@@ -316,6 +316,11 @@ async def test_credentials_from_auth_conf(
     conf.unlink()
     err = io.StringIO()
     assert await run(["-c", uri, "hostname"], stdout=io.StringIO(), stderr=err) == 1
+    assert "(named by LIBVIRT_AUTH_FILE) does not exist" in err.getvalue()  # as libvirt
+    monkeypatch.delenv("LIBVIRT_AUTH_FILE")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # the default place, with no file
+    err = io.StringIO()
+    assert await run(["-c", uri, "hostname"], stdout=io.StringIO(), stderr=err) == 1
     assert "no credentials" in err.getvalue()
 
 

@@ -71,7 +71,7 @@ def test_parser_knows_virsh_commands() -> None:
         args = parser.parse_args(argv)
         assert args._command.name == argv[argv.index(args.command)]
     args = parser.parse_args(["--json", "-c", "hyperv://h/", "hostname"])
-    assert args.json is True and args.connect == "hyperv://h/"
+    assert args.json is True and args.connect == ["hyperv://h/"]
     args = parser.parse_args(["hostname", "--json"])
     assert args.json is True
 

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
+
+from aiohyperv.fleet import inventory_schema
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -62,6 +66,11 @@ def test_fleet_ndjson() -> None:
     assert all(len(r["vms"]) == 10 for r in ok)
     assert len({r["host"] for r in records}) == 20
     assert "19/20 hosts inventoried" in proc.stderr
+    assert "verification is off" not in proc.stderr  # no warning per simulated host
+    schema = inventory_schema()
+    record_schema = {k: v for k, v in schema.items() if k != "oneOf"} | {"$ref": "#/$defs/record"}
+    for record in records:  # the records `aiohyperv inventory --format ndjson` writes
+        jsonschema.Draft202012Validator(record_schema).validate(record)
 
 
 def test_inventory_service_answers_once() -> None:
@@ -72,4 +81,5 @@ def test_inventory_service_answers_once() -> None:
     assert len(body["hosts"]) == 5
     assert sorted(h["hostname"] for h in body["hosts"]) == [f"hv00{i}" for i in range(1, 6)]
     assert all(len(h["vms"]) == 4 for h in body["hosts"])
-    assert body["requests"] >= 5 * 10
+    assert body["summary"]["requests"] >= 5 * 10
+    assert "verification is off" not in proc.stderr  # no warning per simulated host

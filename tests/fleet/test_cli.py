@@ -69,7 +69,7 @@ async def test_failed_hosts_are_listed_and_exit_status_is_1(
     assert len(records) == 3  # the duplicate is dropped
     by_host = {r["host"]: r for r in records}
     assert by_host[good.label]["ok"] is True
-    assert len(by_host[good.label]["inventory"]["vms"]) == 2
+    assert len(by_host[good.label]["vms"]) == 2
     assert by_host[bad.label]["error"]["type"] == "AuthenticationError"
     assert by_host[dead.host_label]["error"]["type"] == "ConnectError"
     # The summary goes to stderr, so stdout stays NDJSON.
@@ -127,7 +127,7 @@ async def test_positional_hosts_file(start_hosts: StartHosts, tmp_path: Path) ->
     ("argv", "message"),
     [
         (["ftp://nope/"], "not supported"),
-        (["--hosts-file", "/nonexistent/hosts.txt"], "No such file"),
+        (["--hosts-file", "/nonexistent/hosts.txt"], "no such file"),
     ],
 )
 async def test_usage_errors_exit_2(argv: list[str], message: str) -> None:
@@ -154,9 +154,9 @@ def test_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 async def test_embedded_simulated_fleet(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = await run("--sim-hosts", "4", "--sim-vms", "3", "--sim-failing", "1")
+    code, out, err = await run("--demo", "--sim-hosts", "4", "--sim-vms", "3", "--sim-failing", "1")
     assert code == 1
-    assert "starting a simulated fleet of 4 Hyper-V hosts" in err
+    assert "simulated fleet of 4 Hyper-V hosts" in err
     assert "3/4 hosts inventoried, 1 failed; 9 VMs" in out
     assert "AuthenticationError" in out
     assert "hv001" in out and "hv004" not in out.split("host(s) failed")[0]

@@ -54,7 +54,7 @@ def check_against_simulator(inv: HostInventory, sim: SimHost) -> None:
     by_uuid = {vm.uuid: vm for vm in inv.vms}
     assert len(by_uuid) == len(host.vms) == host.spec.vms
     for guid, rec in host.vms.items():
-        vm = by_uuid[guid]
+        vm = by_uuid[guid.lower()]
         assert vm.name == rec.name
         assert vm.vcpus == rec.cpus
         assert vm.memory_startup_mib == rec.memory_mb

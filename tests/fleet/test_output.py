@@ -10,10 +10,10 @@ from aiohyperv._config import parse_uri
 from aiohyperv._exceptions import AuthenticationError, ConnectError
 from aiohyperv.cli._output import (
     CSV_COLUMNS,
-    ProgressBar,
     make_writer,
     write_summary,
 )
+from aiohyperv.cli._progress import LiveProgress
 from aiohyperv.fleet import EventKind, FleetEvent, FleetProgress, FleetResult, HostResult
 from aiohyperv.fleet._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
 
@@ -111,17 +111,21 @@ def test_json_document() -> None:
     assert [vm["name"] for vm in first["vms"]] == ["web", "db"]
     assert first["vms"][0]["disks"][0]["path"] == r"C:\VMs\web.vhdx"
     assert first["vms"][0]["nics"][0]["switch"] == "External"
-    assert doc["failed"] == [
-        {
-            "host": "hv2:5985",
-            "type": "ConnectError",
-            "message": "connection refused (host hv2:5985)",
-        },
-        {
-            "host": "hv3:5985",
-            "type": "AuthenticationError",
-            "message": "server refused the credentials (host hv3:5985)",
-        },
+    assert doc["schema"] == 1 and first["schema"] == 1 and first["ok"] is True
+    assert [(f["host"], f["ok"], f["error"]) for f in doc["failed"]] == [
+        (
+            "hv2:5985",
+            False,
+            {"type": "ConnectError", "message": "connection refused (host hv2:5985)"},
+        ),
+        (
+            "hv3:5985",
+            False,
+            {
+                "type": "AuthenticationError",
+                "message": "server refused the credentials (host hv3:5985)",
+            },
+        ),
     ]
     assert doc["summary"] == {
         "hosts": 4,
@@ -139,7 +143,8 @@ def test_ndjson_one_line_per_host() -> None:
     assert len(lines) == 4
     records = [json.loads(line) for line in lines]
     assert [r["ok"] for r in records] == [True, True, False, False]
-    assert records[0]["inventory"]["vms"][1]["state"] == "shut off"
+    assert records[0]["vms"][1]["state"] == "shut off"
+    assert all(r["schema"] == 1 for r in records)
     assert records[2]["error"]["type"] == "ConnectError"
 
 
@@ -154,6 +159,7 @@ def test_csv_one_row_per_vm() -> None:
         ("hv3:5985", ""),
     ]
     assert rows[0]["notes"] == 'say "hi", ok'
+    assert rows[2]["memory_total"] != "" and rows[2]["cpu_threads"] != ""  # host columns too
     assert rows[0]["memory_dynamic"] == "true"
     assert rows[0]["nics"] == "00:15:5D:00:00:01@External"
     assert rows[1]["vm_id"] == ""
@@ -186,24 +192,34 @@ class _Tty(io.StringIO):
         return True
 
 
-def _event(kind: EventKind, done: int, failed: int, result: HostResult[HostInventory] | None):
+def _event(
+    kind: EventKind, done: int, failed: int, result: HostResult[HostInventory] | None, host: str
+) -> FleetEvent[HostInventory]:
     progress = FleetProgress(total=4, started=4, succeeded=done - failed, failed=failed, elapsed=1)
-    return FleetEvent(kind=kind, host="h", index=0, progress=progress, result=result)
+    return FleetEvent(kind=kind, host=host, index=0, progress=progress, result=result)
 
 
-def test_progress_bar_draws_only_on_a_tty() -> None:
+def test_live_progress_draws_only_on_a_tty() -> None:
     result = _result()
     quiet = io.StringIO()
-    bar = ProgressBar(quiet)
-    bar(_event(EventKind.SUCCEEDED, 1, 0, result.results[0]))
-    bar.close()
+    display = LiveProgress(quiet)
+    display.event(_event(EventKind.SUCCEEDED, 1, 0, result.results[0], "hv0:5985"))
+    display.draw()
+    display.clear()
     assert quiet.getvalue() == ""
 
+    now = [100.0]
     tty = _Tty()
-    bar = ProgressBar(tty, fps=1e9)
-    bar(_event(EventKind.SUCCEEDED, 1, 0, result.results[0]))
-    bar(_event(EventKind.FAILED, 4, 1, result.results[2]))
+    display = LiveProgress(tty, clock=lambda: now[0])
+    display.event(_event(EventKind.STARTED, 0, 0, None, "hv9:5985"))
+    display.event(_event(EventKind.SUCCEEDED, 1, 0, result.results[0], "hv0:5985"))
+    display.event(_event(EventKind.FAILED, 4, 1, result.results[2], "hv2:5985"))
+    now[0] += 12.5
+    display.draw()
     drawn = tty.getvalue()
     assert "4/4 hosts" in drawn and "1 failed" in drawn and "2 VMs" in drawn
-    bar.close()
-    assert tty.getvalue().endswith("\r\x1b[K")
+    assert "waiting for: hv9:5985 12.5s" in drawn and "12.5s" in drawn.split("\n")[0]
+    display.draw()  # the second frame moves up over the first instead of scrolling
+    assert tty.getvalue()[len(drawn) :].startswith("\x1b[1A\r")
+    display.clear()
+    assert tty.getvalue().endswith("\r\x1b[K\x1b[1A\x1b[K")

@@ -166,3 +166,30 @@ def test_no_repr_or_str_holds_the_password(caplog: pytest.LogCaptureFixture) -> 
         logging.getLogger("aiohyperv").debug("credentials %s %r", creds, static)
     assert SECRET not in caplog.text
     assert "***" in caplog.text
+
+
+async def test_missing_libvirt_auth_file_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LIBVIRT_AUTH_FILE", str(tmp_path / "typo.conf"))
+    with pytest.raises(CredentialsError, match=r"typo\.conf .*does not exist"):
+        await resolve_credentials(parse_uri("hyperv://hv01/"), AuthConfFile())
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("password=hunter2\n", 1),  # no section header
+        ("[credentials-lab]\nusername=a\n\nthis is not a key\n", 4),
+    ],
+)
+async def test_malformed_auth_file_names_the_line_not_its_text(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str, line: int
+) -> None:
+    auth_conf = tmp_path / "auth.conf"
+    auth_conf.write_text(text)
+    monkeypatch.setenv("LIBVIRT_AUTH_FILE", str(auth_conf))
+    with pytest.raises(CredentialsError) as info:
+        await resolve_credentials(parse_uri("hyperv://hv01/"), AuthConfFile())
+    assert f"line {line}" in str(info.value)
+    assert "hunter2" not in str(info.value) and "not a key" not in str(info.value)

@@ -90,9 +90,10 @@ def check_inventory(inv: HostInventory, host: SimulatedHost, label: str) -> None
     assert inv.cpu_model == host.cpu_name
     assert inv.memory_total == host.memory_bytes
     assert sorted(s.name for s in inv.switches) == sorted(name for _, name in host.switches)
-    assert sorted(vm.uuid for vm in inv.vms) == sorted(host.vms)
+    # The inventory writes UUIDs in lower case (as libvirt); the simulator keys them as Windows.
+    assert sorted(vm.uuid for vm in inv.vms) == sorted(g.lower() for g in host.vms)
     for vm in inv.vms:
-        rec = host.vms[vm.uuid]
+        rec = host.vms[vm.uuid.upper()]
         assert (vm.name, vm.vcpus, vm.memory_startup_mib) == (rec.name, rec.cpus, rec.memory_mb)
         assert vm.enabled_state == rec.state
         assert vm.state == map_enabled_state(ns, rec.state).state.label

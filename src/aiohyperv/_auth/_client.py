@@ -173,9 +173,13 @@ class ClientSecurityContext:
                 options=options,
             )
         except Exception as exc:  # FeatureMissingError, SpnegoError, ValueError...
+            hint = ""
+            if protocol == "kerberos" and "gssapi" in str(exc):
+                # pyspnego does Kerberos through the optional gssapi package (krb5 on POSIX).
+                hint = "; install it with: pip install 'aiohyperv[kerberos]'"
             raise ConfigError(
                 f"{protocol} authentication is not available for {username!r}: "
-                f"{type(exc).__name__}: {_reason(exc)}"
+                f"{type(exc).__name__}: {_reason(exc)}{hint}"
             ) from None
 
     @property

@@ -14,6 +14,8 @@ after part of the answer?) is kept on the error itself (``ConnectError.dropped``
 from __future__ import annotations
 
 import errno
+import os
+import ssl
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -40,7 +42,12 @@ _RETRYABLE_STATUSES = frozenset({503})
 
 
 def _os_reason(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__
+    text = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno and text.startswith("Connect call failed"):
+        # asyncio words every failed connect "Connect call failed ('10.0.0.5', 5986)"; the
+        # errno says what happened ("connection refused"), and the host is named already.
+        text = os.strerror(exc.errno).lower()
+    return text
 
 
 def _translate(exc: Exception, host: str, timeouts: Timeouts | None) -> HyperVError:
@@ -50,13 +57,22 @@ def _translate(exc: Exception, host: str, timeouts: Timeouts | None) -> HyperVEr
     total = f" within {timeouts.total:g}s" if timeouts else ""
     # Order matters: aiohttp's classes inherit from each other and from builtins.
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return ConnectError(
+        error = ConnectError(
             f"TLS certificate of {host} failed verification ({exc.certificate_error}); "
             "trust its CA with TLSOptions(ca_file=...) or, if you must, use no_verify=1",
             host=host,
         )
+        cert_error = exc.certificate_error
+        if isinstance(cert_error, ssl.SSLCertVerificationError):
+            error.tls_verify_code = cert_error.verify_code
+            error.tls_reason = cert_error.verify_message
+        return error
     if isinstance(exc, aiohttp.ClientSSLError):
-        return ConnectError(f"TLS handshake with {host} failed: {exc}", host=host)
+        error = ConnectError(f"TLS handshake with {host} failed: {exc}", host=host)
+        os_error = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else None
+        reason = getattr(os_error, "reason", None)
+        error.tls_reason = reason if isinstance(reason, str) else None
+        return error
     if isinstance(exc, aiohttp.ServerFingerprintMismatch):
         return ConnectError(f"TLS certificate fingerprint of {host} does not match", host=host)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from aiohyperv import __version__
 from aiohyperv._exceptions import ConfigError
 from aiohyperv._version import format_version
+from aiohyperv.fleet._json import SCHEMA_VERSION
 from aiohyperv.hyperv import DomainState, format_network, parse_keycode
 
 from ._beyond import BEYOND_COMMANDS
@@ -292,6 +293,7 @@ async def cmd_list(ctx: Context) -> int:
         ctx.dump(
             [
                 {
+                    "schema": SCHEMA_VERSION,  # the inventory's conventions: schemas/inventory-1
                     "id": d.id if d.id >= 0 else None,
                     "name": d.name,
                     "uuid": d.uuid,
@@ -611,7 +613,7 @@ async def cmd_vcpuinfo(ctx: Context) -> int:
         pairs: list[tuple[str, object]] = [
             ("VCPU:", v.number),
             ("CPU:", "N/A" if v.cpu < 0 else v.cpu),
-            ("State:", v.state.name.lower()),
+            ("State:", v.state_label),
         ]
         if v.cpu_time:
             pairs.append(("CPU time:", f"{v.cpu_time / 1e9:.1f}s"))
@@ -689,13 +691,18 @@ def _setup_define(p: argparse.ArgumentParser) -> None:
     p.add_argument("--validate", action="store_true", help=argparse.SUPPRESS)
 
 
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``), so a name cannot break the line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 async def cmd_define(ctx: Context) -> int:
     xml = await asyncio.to_thread(_read_file, ctx.args.file)
     dom = await ctx.conn.define_xml(xml)
     if ctx.json:
         ctx.dump({"domain": dom.name, "uuid": dom.uuid, "defined": True})
     else:
-        ctx.extra(f"Domain '{dom.name}' defined from {ctx.args.file}\n")
+        ctx.extra(f"Domain '{_printable(dom.name)}' defined from {ctx.args.file}\n")
     return 0
 
 

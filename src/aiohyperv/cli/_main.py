@@ -4,12 +4,14 @@
 
     aiohyperv -c hyperv://admin@hv01/ list --all
     aiohyperv -c hyperv://admin@hv01/?transport=http dominfo web01 --json
-    aiohyperv inventory hosts.txt          # many hosts at once (see aiohyperv inventory -h)
+    aiohyperv inventory hosts.txt          # many hosts at once (see aiohyperv help inventory)
+    aiohyperv inventory --demo             # the same over a simulated fleet
     aiohyperv simulate                     # a simulated Hyper-V host to play with
 
 Credentials: the URI's user name, then ``AIOHYPERV_USERNAME``/``AIOHYPERV_PASSWORD``, then
 libvirt's ``auth.conf``, then a prompt when a terminal is attached.  Errors print one line on
-stderr (``error: ...``) and the exit status is 1; usage errors exit with 2.
+stderr (``error: ...``) and the exit status is 1; usage errors exit with 2, Ctrl-C with 130, a
+closed output pipe with 141 (quietly).  The whole reference is ``docs/CLI.md``.
 """
 
 from __future__ import annotations
@@ -18,28 +20,38 @@ import argparse
 import asyncio
 import contextlib
 import importlib
-import logging
+import io
+import json
 import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from aiohyperv._credentials import default_auth
-from aiohyperv._exceptions import HyperVError
+from aiohyperv import __version__
+from aiohyperv._config import parse_uri
+from aiohyperv._credentials import ChainAuth, default_auth
+from aiohyperv._exceptions import ConfigError, HyperVError
 from aiohyperv.hyperv import connect
 
+from ._advice import describe
 from ._commands import Command, Context, add_commands
-from ._format import safe_line
+from ._format import format_table, safe_line
+from ._logging import cli_logging
+from ._options import add_shared_options, make_pool, tls_options
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
-    from aiohyperv._credentials import AuthCallback, Credentials
+    from aiohyperv._credentials import AuthCallback, CredentialRequest, Credentials
 
 __all__ = ["build_parser", "main", "run"]
 
 PROG = "aiohyperv"
 URI_ENV = ("AIOHYPERV_DEFAULT_URI", "LIBVIRT_DEFAULT_URI")
-_VALUE_OPTIONS = ("-c", "--connect", "--job-timeout", "--timeout")
+_VALUE_OPTIONS = (
+    *("-c", "--connect", "--job-timeout", "--timeout", "-d", "--debug", "-l", "--log"),
+    *("--ca-file", "--client-cert", "--client-key"),
+)
+_LEVELS = ("0", "1", "2", "3", "4")
 #: Seconds a command may take in all (``--timeout``): a host answering every Pull with
 #: ``w:TimedOut`` after Windows' 20 s OperationTimeout would otherwise hold one for 10 minutes.
 DEFAULT_DEADLINE = 300.0
@@ -48,9 +60,7 @@ DEFAULT_DEADLINE = 300.0
 def _common() -> argparse.ArgumentParser:
     # Options accepted both before and after the command (``--json`` reads well at the end).
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
-    )
+    add_shared_options(parent)
     return parent
 
 
@@ -95,17 +105,34 @@ def build_parser() -> argparse.ArgumentParser:
         "-c",
         "--connect",
         metavar="URI",
-        help="connection URI, e.g. hyperv://admin@hv01/ (default: $AIOHYPERV_DEFAULT_URI)",
+        action="append",
+        help="connection URI, e.g. hyperv://admin@hv01/ (default: $AIOHYPERV_DEFAULT_URI); "
+        "repeat it to run the command on several hosts",
     )
     parser.add_argument(
         "-r", "--readonly", action="store_true", help="connect readonly: refuse any change"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="quiet mode")
     parser.add_argument(
-        "-d", "--debug", action="store_true", help="log warnings and debug details to stderr"
+        "-v", "--version", action="version", version=f"{PROG} {__version__}", help="print version"
     )
     parser.add_argument(
-        "--job-timeout", type=float, default=300.0, help="seconds to wait for Hyper-V jobs"
+        "-d",
+        "--debug",
+        type=_debug_level,
+        metavar="LEVEL",
+        help="log to stderr from LEVEL on, with timestamps: 0 debug (the default for a bare "
+        "-d), 1 info, 2 notice, 3 warning, 4 error",
+    )
+    parser.add_argument(
+        "-l", "--log", metavar="FILE", help="append every log record (debug level) to FILE"
+    )
+    parser.add_argument(
+        "--job-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for a Hyper-V job (default: 300)",
     )
     parser.add_argument(
         "--timeout",
@@ -119,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_commands(subparsers, [common])
     _add_delegates(subparsers)
+    completion = subparsers.add_parser(
+        "completion", help="print a shell completion script (completion bash)"
+    )
+    completion.add_argument("shell", choices=("bash",), help="the shell")
+    completion.set_defaults(_delegate="completion", _choices=subparsers.choices)
+    helper = subparsers.add_parser("help", help="print help, or a command's help (help COMMAND)")
+    helper.add_argument("topic", nargs="?", metavar="COMMAND", help="the command to explain")
+    helper.set_defaults(_delegate="help", _choices=subparsers.choices)
     return parser
 
 
@@ -132,46 +167,32 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
-@contextlib.contextmanager
-def _cli_logging(stream: TextIO, *, debug: bool) -> Iterator[None]:
-    """Library logging on stderr: only errors by default (stderr stays one line per failure, as
-    virsh's does); with ``-d`` everything, warnings such as Basic auth over plain HTTP included.
-
-    The package logger's handler, level and propagation are restored afterwards, so running
-    the CLI in-process (tests, notebooks) leaves logging as it found it.
-    """
-    log = logging.getLogger("aiohyperv")
-    saved = (log.level, log.propagate)
-    handler = logging.StreamHandler(stream)
-    if debug:
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        log.setLevel(logging.DEBUG)
-    else:
-        handler.setFormatter(_LowerLevelFormatter())
-        log.setLevel(logging.ERROR)
-    log.addHandler(handler)
-    log.propagate = False
-    try:
-        yield
-    finally:
-        log.removeHandler(handler)
-        log.setLevel(saved[0])
-        log.propagate = saved[1]
+def _debug_level(text: str) -> int:
+    if text not in _LEVELS:
+        raise argparse.ArgumentTypeError(f"expected a level from 0 (debug) to 4 (error): {text!r}")
+    return int(text)
 
 
-class _LowerLevelFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname.lower()}: {record.getMessage()}"
+def _bare_debug(argv: list[str]) -> list[str]:
+    """``-d`` without a level means ``-d 0`` (virsh always wants the level)."""
+    result: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return result + argv[i:]
+        result.append(arg)
+        if arg in ("-d", "--debug") and (i + 1 == len(argv) or not argv[i + 1].isdigit()):
+            result.append("0")
+    return result
 
 
-def _uri(args: argparse.Namespace) -> str | None:
+def _uris(args: argparse.Namespace) -> list[str]:
     if args.connect:
-        return str(args.connect)
+        return list(dict.fromkeys(args.connect))  # each host once, in order
     for name in URI_ENV:
         value = os.environ.get(name)
         if value and value.startswith("hyperv"):
-            return value
-    return None
+            return [value]
+    return []
 
 
 async def run(
@@ -193,25 +214,45 @@ async def run(
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     parser = build_parser()
+    argv = _bare_debug(list(sys.argv[1:] if argv is None else argv))
     try:
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        # Usage errors and --help go to the streams this run was given.
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
-    with _cli_logging(err, debug=bool(getattr(args, "debug", False))):
-        explicit: float | None = getattr(args, "deadline", None)
-        seconds = explicit
-        if seconds is None and getattr(args, "_delegate", None) is None:
-            seconds = DEFAULT_DEADLINE  # a fleet run is bounded by its per-host deadline
-        deadline = asyncio.timeout(seconds)
-        try:
-            async with deadline:
-                return await _dispatch(parser, args, out, err, auth)
-        except TimeoutError:
-            if not deadline.expired():
-                raise
-            what = getattr(args, "command", None) or "the command"
-            err.write(f"error: {what} did not finish within {seconds:g} s (--timeout)\n")
-            return 1
+    try:
+        logging_context = cli_logging(err, level=args.debug, logfile=args.log)
+        with logging_context:
+            return await _with_deadline(parser, args, out, err, auth)
+    except OSError as exc:
+        if args.log is None or isinstance(exc, BrokenPipeError):
+            raise
+        err.write(f"error: cannot write the log file {args.log}: {exc.strerror or exc}\n")
+        return 1
+
+
+async def _with_deadline(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    auth: Credentials | AuthCallback | None,
+) -> int:
+    """:func:`_dispatch` under the command's overall deadline (``--timeout``)."""
+    seconds: float | None = getattr(args, "deadline", None)
+    if seconds is None and getattr(args, "_delegate", None) is None:
+        seconds = DEFAULT_DEADLINE  # a fleet run is bounded by its per-host deadline
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            return await _dispatch(parser, args, out, err, auth)
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        what = getattr(args, "command", None) or "the command"
+        err.write(f"error: {what} did not finish within {seconds:g} s (--timeout)\n")
+        return 1
 
 
 async def _dispatch(
@@ -226,6 +267,27 @@ async def _dispatch(
         from ._inventory import run_inventory_cli
 
         return await run_inventory_cli(args, stdout=out, stderr=err)
+    if delegate == "completion":
+        from ._completion import bash_script
+
+        out.write(bash_script(parser, args._choices))
+        return 0
+    if delegate == "help":
+        topic = args.topic
+        if topic is None:
+            parser.print_help(out)
+            return 0
+        if topic == "simulate":
+            from aiohyperv.simulator._cli import build_parser as simulate_parser
+
+            simulate_parser().print_help(out)
+            return 0
+        choices: dict[str, argparse.ArgumentParser] = args._choices
+        if topic not in choices:
+            err.write(f"error: unknown command: {topic!r} (see '{PROG} help')\n")
+            return 2
+        choices[topic].print_help(out)
+        return 0
     if delegate in ("simulate", "serve"):
         err.write(f"error: '{delegate}' runs its own event loop; call it from the command line\n")
         return 1
@@ -233,26 +295,115 @@ async def _dispatch(
     if command is None:
         parser.print_help(out)
         return 0
-    uri = _uri(args)
-    if uri is None:
+    uris = _uris(args)
+    if not uris:
         err.write("error: no connection URI: use -c hyperv://user@host/ or AIOHYPERV_DEFAULT_URI\n")
         return 1
     if args.readonly and command.mutating:
         # Refused here, before any request: a read-only run must not even connect for it.
         err.write(f"error: {command.name} changes the host; the connection is read-only (-r)\n")
         return 1
+    if auth is None:
+        auth = _one_prompt_at_a_time(default_auth(interactive=True))
+    if len(uris) == 1:
+        return await _run_command(command, args, uris[0], out, err, auth)
+    return await _run_on_many(command, args, uris, out, err, auth)
+
+
+def _one_prompt_at_a_time(source: AuthCallback) -> AuthCallback:
+    """``source`` called for one host at a time, so prompts for several hosts never interleave."""
+    lock = asyncio.Lock()
+    chain = ChainAuth(source)  # calls a sync or async source alike
+
+    async def serialized(request: CredentialRequest) -> Credentials | None:
+        async with lock:
+            return await chain(request)
+
+    return serialized
+
+
+async def _run_on_many(
+    command: Command,
+    args: argparse.Namespace,
+    uris: list[str],
+    out: TextIO,
+    err: TextIO,
+    auth: Credentials | AuthCallback,
+) -> int:
+    """Run ``command`` on every host at once; each output line is prefixed with its host.
+
+    ``list`` gets a HOST column instead (``--json``: one list whose entries carry ``host``).
+    The exit status is the worst of the hosts'.
+    """
+    as_table = command.name == "list" and not getattr(args, "json", False)
+    names = ("name", "uuid", "id") if command.name == "list" else ()
+    plain_list = as_table and any(getattr(args, n, False) for n in names)
+    if as_table and not plain_list:
+        args = argparse.Namespace(**{**vars(args), "json": True})
+
+    async def one(uri: str) -> tuple[str, int, str, str]:
+        host_out, host_err = io.StringIO(), io.StringIO()
+        code = await _run_command(command, args, uri, host_out, host_err, auth)
+        return _label(uri), code, host_out.getvalue(), host_err.getvalue()
+
+    results = await asyncio.gather(*(one(uri) for uri in uris))
+    if as_table and not plain_list:
+        rows: list[list[object]] = []
+        for host, code, text, _ in results:
+            if code == 0:
+                for d in json.loads(text):
+                    rows.append([host, "-" if d["id"] is None else d["id"], d["name"], d["state"]])
+        out.write(format_table(["Host", "Id", "Name", "State"], rows))
+    elif command.name == "list" and getattr(args, "json", False):
+        merged = [
+            {"host": host, **entry}
+            for host, code, text, _ in results
+            if code == 0
+            for entry in json.loads(text)
+        ]
+        out.write(json.dumps(merged, indent=2) + "\n")
+    else:
+        for host, _, text, _ in results:
+            out.write("".join(f"{host}: {line}\n" for line in text.splitlines()))
+    for host, _, _, text in results:
+        err.write("".join(f"{host}: {line}\n" for line in text.splitlines()))
+    return max(code for _, code, _, _ in results)
+
+
+def _label(uri: str) -> str:
     try:
-        credentials = auth if auth is not None else default_auth(interactive=True)
-        async with connect(
-            uri,
-            auth=credentials,
-            read_only=args.readonly,
-            job_timeout=args.job_timeout,
-        ) as conn:
-            return await command.handler(Context(conn=conn, args=args, out=out, auth=credentials))
+        return parse_uri(uri).host_label
+    except ConfigError:
+        return uri
+
+
+async def _run_command(
+    command: Command,
+    args: argparse.Namespace,
+    uri: str,
+    out: TextIO,
+    err: TextIO,
+    auth: Credentials | AuthCallback,
+) -> int:
+    try:
+        tls = tls_options(args)
+        async with contextlib.AsyncExitStack() as stack:
+            pool = await stack.enter_async_context(make_pool(tls)) if tls is not None else None
+            conn = await stack.enter_async_context(
+                connect(
+                    uri,
+                    auth=auth,
+                    pool=pool,
+                    read_only=args.readonly,
+                    job_timeout=args.job_timeout,
+                )
+            )
+            return await command.handler(Context(conn=conn, args=args, out=out, auth=auth))
     except HyperVError as exc:
-        err.write(f"error: {safe_line(str(exc))}\n")
+        err.write(f"error: {safe_line(describe(exc))}\n")
         return 1
+    except BrokenPipeError:
+        raise  # stdout's reader went away: main() stops quietly
     except OSError as exc:  # files named on the command line (screenshot, define...)
         err.write(f"error: {safe_line(str(exc))}\n")
         return 1
@@ -287,7 +438,25 @@ def main(argv: list[str] | None = None) -> int:
         if not arg.startswith("-") and (i == 0 or args[i - 1] not in _VALUE_OPTIONS):
             break
     try:
-        return asyncio.run(run(args))
+        code = asyncio.run(run(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+    return code
+
+
+def _closed_pipe() -> int:
+    """Stop quietly when stdout's reader went away (``| head``), as Unix tools do.
+
+    Whatever is still buffered for stdout goes to ``os.devnull`` instead, so the interpreter's
+    final flush cannot fail again (the recipe of the ``signal`` module documentation).  The
+    status is 141, what a shell reports for a program killed by SIGPIPE.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return 128 + 13  # SIGPIPE

@@ -1,4 +1,4 @@
-"""Writers for ``aiohyperv inventory``: table, json, ndjson and csv, plus the progress bar.
+"""Writers for ``aiohyperv inventory``: table, json, ndjson and csv.
 
 Every writer sees each host's result as it completes (:meth:`InventoryWriter.host`) and the whole
 run at the end (:meth:`InventoryWriter.finish`).  Streaming formats (ndjson, csv) write as hosts
@@ -10,30 +10,33 @@ stream (stderr in the CLI).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
-import shutil
-import time
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from aiohyperv.fleet._model import HostInventory, VMInventory, to_json_object, to_jsonable
+from aiohyperv.fleet._json import inventory_document, inventory_record, summary_record
 
+from .._exceptions import ConfigError
+from ._advice import describe
 from ._format import format_columns
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
-    from aiohyperv.fleet._fleet import FleetEvent, FleetProgress, FleetResult, HostResult
+    from aiohyperv.fleet._fleet import FleetResult, HostResult
+    from aiohyperv.fleet._model import HostInventory, VMInventory
 
 __all__ = [
     "FORMATS",
+    "SORT_KEYS",
     "CsvWriter",
     "InventoryWriter",
     "JsonWriter",
     "NdjsonWriter",
-    "ProgressBar",
     "TableWriter",
     "error_record",
     "make_writer",
+    "sort_result",
     "write_summary",
 ]
 
@@ -67,35 +70,11 @@ def _error_message(error: BaseException | None) -> str:
     return text or repr(error)
 
 
-def _host_record(result: HostResult[HostInventory]) -> dict[str, object]:
-    if result.value is not None:
-        record: dict[str, object] = {"host": result.host, "ok": True}
-        record["elapsed"] = round(result.elapsed, 4)
-        record["inventory"] = to_jsonable(result.value)
-        return record
-    return {
-        "host": result.host,
-        "ok": False,
-        "elapsed": round(result.elapsed, 4),
-        "error": {k: v for k, v in error_record(result).items() if k != "host"},
-    }
-
-
-def _summary_record(result: FleetResult[HostInventory]) -> dict[str, object]:
-    inventories = [r.value for r in result.succeeded if r.value is not None]
-    return {
-        "hosts": len(result),
-        "succeeded": len(result.succeeded),
-        "failed": len(result.failed),
-        "vms": sum(len(inv.vms) for inv in inventories),
-        "running": sum(inv.running for inv in inventories),
-        "requests": result.requests,
-        "elapsed": round(result.elapsed, 3),
-    }
-
-
 class JsonWriter:
-    """One JSON document at the end: ``{"hosts": [...], "failed": [...], "summary": {...}}``."""
+    """One JSON document at the end: ``{"schema", "hosts": [...], "failed": [...], "summary"}``.
+
+    The entries of ``hosts`` and ``failed`` are the records NDJSON streams (schema version 1).
+    """
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
@@ -104,14 +83,7 @@ class JsonWriter:
         pass
 
     def finish(self, result: FleetResult[HostInventory]) -> None:
-        document = {
-            "hosts": [
-                to_json_object(r.value) | {"elapsed": round(r.elapsed, 4)} for r in result.succeeded
-            ],
-            "failed": [error_record(r) for r in result.failed],
-            "summary": _summary_record(result),
-        }
-        json.dump(document, self.out, indent=2)
+        json.dump(inventory_document(result), self.out, indent=2)
         self.out.write("\n")
         self.out.flush()
 
@@ -123,7 +95,7 @@ class NdjsonWriter:
         self.out = out
 
     def host(self, result: HostResult[HostInventory]) -> None:
-        self.out.write(json.dumps(_host_record(result), separators=(",", ":")))
+        self.out.write(json.dumps(inventory_record(result), separators=(",", ":")))
         self.out.write("\n")
         self.out.flush()
 
@@ -136,6 +108,10 @@ CSV_COLUMNS = (
     "hostname",
     "os_caption",
     "os_version",
+    "cpu_model",
+    "cpu_threads",
+    "memory_total",
+    "memory_free",
     "vm_name",
     "vm_uuid",
     "vm_id",
@@ -164,16 +140,23 @@ def _csv_cell(value: object) -> object:
 
 
 class CsvWriter:
-    """One row per VM with the host's columns repeated; a failed host is one row with ``error``.
+    """One row per VM with the host's columns (name, OS, CPU, memory) repeated; a failed host is
+    one row with ``error``.
 
     A host without VMs still gets one row (with empty VM columns), so every host appears.
     Disks are ``path`` values and NICs ``mac@switch`` values, each joined with ``;``.
     """
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, *, columns: Sequence[str] = CSV_COLUMNS) -> None:
+        unknown = [c for c in columns if c not in CSV_COLUMNS]
+        if unknown:
+            raise ConfigError(
+                f"unknown CSV column(s) {', '.join(unknown)}; known: {', '.join(CSV_COLUMNS)}"
+            )
         self.out = out
+        self.columns = tuple(columns)
         self._writer = csv.writer(out, lineterminator="\n")
-        self._writer.writerow(CSV_COLUMNS)
+        self._writer.writerow(self.columns)
 
     def host(self, result: HostResult[HostInventory]) -> None:
         inv = result.value
@@ -181,13 +164,17 @@ class CsvWriter:
             row: dict[str, object] = dict.fromkeys(CSV_COLUMNS, "")
             row["host"] = result.host
             row["error"] = f"{type(result.error).__name__}: {_error_message(result.error)}"
-            self._writer.writerow(row.values())
+            self._writer.writerow([row[c] for c in self.columns])
         else:
             base: dict[str, object] = {
                 "host": inv.host,
                 "hostname": inv.hostname,
                 "os_caption": inv.os_caption,
                 "os_version": inv.os_version,
+                "cpu_model": inv.cpu_model,
+                "cpu_threads": inv.cpu_threads,
+                "memory_total": inv.memory_total,
+                "memory_free": inv.memory_free,
             }
             vms: Sequence[VMInventory | None] = inv.vms or (None,)
             for vm in vms:
@@ -210,7 +197,7 @@ class CsvWriter:
                         nics=";".join(f"{n.mac or ''}@{n.switch or ''}" for n in vm.nics),
                         notes=vm.notes,
                     )
-                self._writer.writerow([_csv_cell(vm_row[c]) for c in CSV_COLUMNS])
+                self._writer.writerow([_csv_cell(vm_row[c]) for c in self.columns])
         self.out.flush()
 
     def finish(self, result: FleetResult[HostInventory]) -> None:
@@ -284,10 +271,12 @@ def write_summary(result: FleetResult[HostInventory], out: TextIO) -> None:
     failed = result.failed
     if failed:
         out.write(f"\n{len(failed)} host(s) failed:\n")
-        rows = [[r.host, type(r.error).__name__, _error_message(r.error)] for r in failed]
+        rows = [
+            [r.host, type(r.error).__name__, describe(r.error) if r.error else ""] for r in failed
+        ]
         out.write(format_columns(("HOST", "ERROR", "MESSAGE"), rows))
         out.write("\n")
-    summary = _summary_record(result)
+    summary = summary_record(result)
     requests = result.requests
     per_host = requests / len(result.succeeded) if result.succeeded else 0.0
     out.write(
@@ -297,8 +286,16 @@ def write_summary(result: FleetResult[HostInventory], out: TextIO) -> None:
     )
 
 
-def make_writer(fmt: str, out: TextIO) -> InventoryWriter:
-    """The writer for ``--format``."""
+def make_writer(fmt: str, out: TextIO, *, columns: Sequence[str] | None = None) -> InventoryWriter:
+    """The writer for ``--format`` (``columns``: the CSV columns, for ``--fields``).
+
+    Raises:
+        ConfigError: ``columns`` names an unknown column, or is given for another format.
+    """
+    if columns is not None:
+        if fmt != "csv":
+            raise ConfigError("--fields selects CSV columns: use it with --format csv")
+        return CsvWriter(out, columns=columns)
     writers: dict[str, type[TableWriter | JsonWriter | NdjsonWriter | CsvWriter]] = {
         "table": TableWriter,
         "json": JsonWriter,
@@ -308,54 +305,21 @@ def make_writer(fmt: str, out: TextIO) -> InventoryWriter:
     return writers[fmt](out)
 
 
-class ProgressBar:
-    """A one-line live progress bar on a terminal: hosts done and failed, VMs found, elapsed.
+#: ``--sort`` keys: how each orders the hosts that answered (failed hosts follow, in input order).
+SORT_KEYS: dict[str, Callable[[HostResult[HostInventory]], tuple[object, ...]]] = {
+    "host": lambda r: (r.host,),
+    "hostname": lambda r: (r.value.hostname.lower() if r.value else "",),
+    "os": lambda r: (r.value.os_version if r.value else "", r.host),
+    "vms": lambda r: (len(r.value.vms) if r.value else 0, r.host),
+    "running": lambda r: (r.value.running if r.value else 0, r.host),
+    "elapsed": lambda r: (r.elapsed,),
+    "requests": lambda r: (r.requests, r.host),
+}
 
-    Draws only when ``stream.isatty()``; otherwise every method does nothing, so logs and pipes
-    stay clean.  Redraws at most ``fps`` times a second.
-    """
 
-    def __init__(self, stream: TextIO, *, fps: float = 15.0, enabled: bool | None = None) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty() if enabled is None else enabled
-        self._interval = 1.0 / fps
-        self._last = 0.0
-        self._vms = 0
-        self._progress: FleetProgress | None = None
-        self._drawn = False
-
-    def __call__(self, event: FleetEvent[HostInventory]) -> None:
-        if not self.enabled:
-            return
-        result = event.result
-        if result is not None and result.value is not None:
-            self._vms += len(result.value.vms)
-        self._progress = event.progress
-        now = time.monotonic()
-        done = event.progress.done == event.progress.total
-        if done or now - self._last >= self._interval:
-            self._last = now
-            self._draw()
-
-    def _draw(self) -> None:
-        p = self._progress
-        if p is None:
-            return
-        columns = shutil.get_terminal_size((80, 20)).columns
-        stats = (
-            f" {p.done}/{p.total} hosts  {p.failed} failed  {self._vms} VMs  "
-            f"{p.in_flight} active  {p.elapsed:.1f}s"
-        )
-        width = max(10, min(40, columns - len(stats) - 3))
-        filled = int(width * p.done / p.total) if p.total else width
-        bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r[{bar}]{stats}"[: columns - 1] + "\x1b[K")
-        self.stream.flush()
-        self._drawn = True
-
-    def close(self) -> None:
-        """Erase the bar so the summary starts on a clean line."""
-        if self.enabled and self._drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self._drawn = False
+def sort_result(result: FleetResult[HostInventory], key: str) -> FleetResult[HostInventory]:
+    """``result`` with its answering hosts ordered by ``key`` (``-key``: descending)."""
+    descending = key.startswith("-")
+    by = SORT_KEYS[key.removeprefix("-")]
+    ordered = sorted(result.succeeded, key=by, reverse=descending)
+    return dataclasses.replace(result, results=(*ordered, *result.failed))

@@ -12,6 +12,7 @@ from ._fleet import (
     HostResult,
 )
 from ._inventory import inventory, inventory_host, inventory_op
+from ._json import inventory_document, inventory_record, inventory_schema
 from ._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
 
 __all__ = [
@@ -30,6 +31,9 @@ __all__ = [
     "SwitchInfo",
     "VMInventory",
     "inventory",
+    "inventory_document",
     "inventory_host",
     "inventory_op",
+    "inventory_record",
+    "inventory_schema",
 ]

@@ -45,6 +45,9 @@ __all__ = [
     "HostResult",
 ]
 
+#: Hosts worked on at once unless told otherwise (the CLI's default too).
+DEFAULT_CONCURRENCY = 64
+
 T = TypeVar("T")
 
 #: One auth source for every host, or a mapping from host to its own source.  Mapping keys may be
@@ -385,7 +388,7 @@ class Fleet(AsyncClosing):
         hosts: Iterable[str | ConnectionURI],
         *,
         auth: FleetAuth = None,
-        concurrency: int = 64,
+        concurrency: int = DEFAULT_CONCURRENCY,
         timeout: float | None = 60.0,
         pool: SessionPool | None = None,
         pool_factory: Callable[[], SessionPool] | None = None,

@@ -790,7 +790,7 @@ def _vm(
     summary: CimInstance | None,
     guest: _Guest | None = None,
 ) -> VMInventory:
-    uuid = (_str(cs, "Name") or "").upper()
+    uuid = (_str(cs, "Name") or "").lower()  # libvirt and `list --json` write it so
     enabled = _int(cs, "EnabledState")
     info = map_enabled_state(namespace, enabled)
     cpu = next(iter(settings.get("cpu", [])), None)

@@ -87,7 +87,7 @@ class VMInventory:
 
     Attributes:
         name: Display name (``ElementName``).
-        uuid: The VM's GUID (``Msvm_ComputerSystem.Name``), upper case as Hyper-V writes it.
+        uuid: The VM's GUID (``Msvm_ComputerSystem.Name``), lower case as libvirt writes it.
         id: libvirt-style domain ID (the worker process ID) while running, else None.
         state: libvirt state label (``"running"``, ``"shut off"``, ``"paused"`` ...).
         enabled_state: The raw ``EnabledState``.

@@ -536,7 +536,13 @@ class HyperVConnection(AsyncClosing):
                 return await self.lookup_domain_by_uuid(uuid)
             except VMNotFound:
                 pass
-        return await self.lookup_domain_by_name(text)
+        try:
+            return await self.lookup_domain_by_name(text)
+        except VMNotFound:
+            if not text.isdigit():
+                raise
+        # A number is most likely meant as an ID: say so, not "no domain with name '99999'".
+        raise self._error(VMNotFound(f"no domain with ID {text} or name {text!r}"))
 
     async def define_xml(self, xml: str) -> Domain:
         """Create a VM from libvirt domain XML (libvirt's domainDefineXML).
@@ -665,7 +671,11 @@ async def _open(
 ) -> HyperVConnection:
     from aiohyperv._transport import SessionPool as _Pool
 
-    credentials = await resolve_session_credentials(uri, auth)
+    # Certificate authentication proves who we are with the TLS client certificate: there is
+    # no password to ask for (MS-WSMV 3.1.4.1.30.5; the server maps the certificate to a user).
+    credentials: Credentials | None = (
+        None if uri.auth == "certificate" else await resolve_session_credentials(uri, auth)
+    )
     owned: SessionPool | None = None
     if pool is None:
         owned = pool = _Pool(limits=limits, timeouts=timeouts)

@@ -584,33 +584,39 @@ class Domain:
         """Per-vCPU state and run time from the hypervisor's performance counters.
 
         One counter query for all vCPUs (``Name LIKE '<domain>:Hv VP %'``), run concurrently
-        with the settings lookup; a vCPU without a counter row is reported offline.
+        with the settings lookup; a vCPU without a counter row is reported offline, and every
+        vCPU's state is None (unknown) when the host has no counters at all.
         """
         count, counters = await self._conn.gather(self.get_vcpus_count(), self._vcpu_counters())
         by_number: dict[int, CimInstance] = {}
         prefix = f"{self.name}:Hv VP "
-        for row in counters:
+        for row in counters or ():
             name = row.get_str("Name") or ""
             if name.startswith(prefix) and name[len(prefix) :].isdigit():
                 by_number[int(name[len(prefix) :])] = row
         result = []
+        # Without counters an inactive VM's vCPUs are still known to be offline; a running
+        # VM's are unknown.
+        unknown = counters is None and self._state_info(self._cs).active
         for n in range(count):
             row = by_number.get(n)
-            if row is None:
+            if unknown:
+                result.append(VcpuInfo(number=n, state=None, cpu_time=0))
+            elif row is None:
                 result.append(VcpuInfo(number=n, state=VcpuState.OFFLINE, cpu_time=0))
             else:
                 runtime = row.get_int("PercentTotalRunTime") or 0
                 result.append(VcpuInfo(number=n, state=VcpuState.RUNNING, cpu_time=runtime * 100))
         return result
 
-    async def _vcpu_counters(self) -> list[CimInstance]:
+    async def _vcpu_counters(self) -> list[CimInstance] | None:
         try:
             return await self._conn.query(_wql.vcpu_counters(self.name), cimv2=True)
         except WSManFault as exc:
-            # No hypervisor counters (role not installed, or WMI refuses the class): libvirt
-            # then reports every vCPU offline rather than failing.
+            # No hypervisor counters (role not installed, or WMI refuses the class): the
+            # vCPUs' state is unknown (None) rather than a failure, or a false "offline".
             logger.debug("no vCPU counters on %s: %s", self._conn.host, exc)
-            return []
+            return None
 
     async def get_max_vcpus(self) -> int:
         """The most vCPUs this VM may have (the host's maximum, as libvirt reports)."""

@@ -81,18 +81,27 @@ class DomainInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VcpuInfo:
-    """libvirt's ``virVcpuInfo`` (``virsh vcpuinfo``); Hyper-V does not pin vCPUs, cpu is -1."""
+    """libvirt's ``virVcpuInfo`` (``virsh vcpuinfo``); Hyper-V does not pin vCPUs, cpu is -1.
+
+    ``state`` is None when the host has no hypervisor counters to tell (the counter class is
+    missing or refused): the state is unknown, which is not the same as offline.
+    """
 
     number: int
-    state: VcpuState
+    state: VcpuState | None
     cpu_time: int
     cpu: int = -1
+
+    @property
+    def state_label(self) -> str:
+        """``"running"``, ``"offline"``, ``"blocked"``, or ``"unknown"``."""
+        return self.state.name.lower() if self.state is not None else "unknown"
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
         return {
             "number": self.number,
-            "state": self.state.name.lower(),
+            "state": self.state_label,
             "cpu_time": self.cpu_time,
             "cpu": self.cpu,
         }

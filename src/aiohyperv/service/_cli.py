@@ -189,7 +189,7 @@ async def serve(
 
     def configure() -> tuple[ServiceConfig, list[ConnectionURI]]:
         # Files (hosts, token) are read off the event loop.
-        return make_config(args), ([] if args.demo else read_hosts(args))
+        return make_config(args), ([] if args.demo else read_hosts(args)[0])
 
     try:
         config, uris = await asyncio.to_thread(configure)

@@ -175,6 +175,9 @@ async def _serve(
         if spec is not None:
             https = args.transport == "https"
             print(_accepted(spec.allow_basic, spec.allow_unencrypted, https, bool(mappings)))
+            # A throwaway lab account chosen on this command line: say it, so the URIs above
+            # can be used at once (AIOHYPERV_PASSWORD=... aiohyperv -c URI list).
+            print(f"credentials: user {args.username!r}, password {args.password!r}")
         print(f"serving {len(hosts)} simulated hosts; Ctrl+C to stop", flush=True)
         await stop.wait()
     return 0
@@ -194,7 +197,9 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
         print(f"aiohyperv simulate: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"aiohyperv simulate: cannot listen: {exc}", file=sys.stderr)
+        text = exc.strerror or str(exc)
+        message = text if text.startswith("cannot listen on") else f"cannot listen: {exc}"
+        print(f"aiohyperv simulate: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0

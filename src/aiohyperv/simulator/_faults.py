@@ -37,6 +37,10 @@ class FaultConfig:
             ships 1500; None: no quota): a request that arrives while this many are being
             answered gets the ``w:InternalError`` fault with Code 2150859174 (0x803381A6,
             ``ERROR_WSMAN_QUOTA_MAX_OPERATIONS``).  0 refuses every request.
+        unregistered_classes: lower-cased names of WMI classes this host does not have, as on
+            a host whose Hyper-V performance counters are not installed (no
+            ``win32_perfrawdata_hvstats_hypervhypervisorvirtualprocessor``): a query on one
+            fails as on any unknown class, ``n:CannotProcessFilter``.
     """
 
     latency: float = 0.0
@@ -51,6 +55,7 @@ class FaultConfig:
     fail_jobs: bool = False
     bad_xml_rate: float = 0.0
     max_concurrent_operations: int | None = None
+    unregistered_classes: frozenset[str] = frozenset()
 
     def reset(self) -> None:
         """Turn every fault off."""

@@ -358,6 +358,10 @@ class SimulatorServer(AsyncClosing):
             sock.setblocking(False)
             site = web.SockSite(self._runner, sock, ssl_context=self._ssl, backlog=128)
             await site.start()
+        except OSError as exc:
+            sock.close()
+            where = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+            raise OSError(exc.errno, f"cannot listen on {where}: {exc.strerror}") from exc
         except BaseException:
             sock.close()
             raise

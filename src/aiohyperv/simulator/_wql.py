@@ -706,10 +706,13 @@ def _schema_for(host: SimulatedHost, namespace: str) -> Schema:
 
 def _classes_for(host: SimulatedHost, namespace: str, class_name: str) -> list[ClassDef]:
     schema = _schema_for(host, namespace)
+    missing = host.faults.unregistered_classes
+    if class_name.lower() in missing:
+        raise WQLError(f"{class_name} is not a class in {namespace}", WBEM_E_INVALID_CLASS)
     classes = schema.concrete_subclasses(class_name)
     if not classes and class_name not in schema:
         raise WQLError(f"{class_name} is not a class in {namespace}", WBEM_E_INVALID_CLASS)
-    return classes
+    return [c for c in classes if c.name.lower() not in missing]
 
 
 def execute(
