@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,3 +104,40 @@ async def unpicklable(host: FleetHost) -> object:
     else:
         await _until_a_worker_ran()
     return lambda: host.label
+
+
+async def worker_name(host: FleetHost) -> str:
+    """The name of the Dask worker that ran the host."""
+    from distributed import get_worker
+
+    return str(get_worker().name)
+
+
+async def exposure(host: FleetHost) -> dict[str, bool]:
+    """Where the host's password shows in the process that runs the host.
+
+    ``/proc/self/environ`` is the environment the process was started with (what a child
+    inherited), which ``os.environ`` edits do not change; elsewhere ``os.environ`` stands in.
+    """
+    password = (await host.credentials()).password
+    environ = Path("/proc/self/environ")
+    if environ.exists():
+        start_env = environ.read_bytes().decode(errors="replace")
+    else:  # pragma: no cover - not Linux
+        start_env = "\0".join(f"{k}={v}" for k, v in os.environ.items())
+    return {
+        "environment": password in start_env,
+        "os.environ": any(password in v for v in os.environ.values()),
+        "command line": any(password in a for a in sys.argv),
+    }
+
+
+async def die_once(host: FleetHost) -> str:
+    """The first worker to run a host exits on the spot (a crash); every other run returns."""
+    try:
+        fd = os.open(Path(os.environ[MARKS_ENV]) / "died", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        await asyncio.sleep(0)
+        return host.label
+    os.close(fd)
+    os._exit(3)

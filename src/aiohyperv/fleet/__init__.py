@@ -10,6 +10,7 @@ from ._fleet import (
     FleetResult,
     HostOperation,
     HostResult,
+    idempotent,
 )
 from ._inventory import inventory, inventory_host, inventory_op
 from ._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
@@ -29,6 +30,7 @@ __all__ = [
     "NicInfo",
     "SwitchInfo",
     "VMInventory",
+    "idempotent",
     "inventory",
     "inventory_host",
     "inventory_op",

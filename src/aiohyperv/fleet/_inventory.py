@@ -39,6 +39,7 @@ from .._version import pack_version
 from ..cim import CimInstance
 from ..hyperv import map_enabled_state
 from ..wsman import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2, Filter, resource_uri, wildcard_uri
+from ._fleet import idempotent
 from ._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
 
 if TYPE_CHECKING:
@@ -311,6 +312,7 @@ async def collect_inventory(
     return build_inventory(host, "v1", {**cim_rows, **v1})
 
 
+@idempotent  # it only reads: a batch lost with its worker may run again elsewhere
 async def inventory_op(host: FleetHost) -> HostInventory:
     """The per-host operation of a fleet inventory, for :meth:`Fleet.run`/:meth:`Fleet.stream`.
 

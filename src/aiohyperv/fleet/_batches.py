@@ -1,0 +1,253 @@
+"""Batches of hosts for runs spread over other processes or machines (no Dask import here).
+
+A run with ``processes=N`` or ``cluster=...`` splits the hosts into batches; each batch is
+inventoried by one task in a worker process with its own event loop and session pool
+(:func:`run_batch`), and its results come back together.  This module holds what both
+mechanisms share: the batch plan, the worker side, the credentials the client resolves for the
+workers, and the environment a local worker process is started with.
+
+Credentials are resolved here, in the client: an auth callback runs once per host in the
+calling process, and only the :class:`~aiohyperv.Credentials` it returns travel, inside a
+:class:`Secrets` holder whose ``repr`` shows no password.  A host the client has nothing for
+travels with none, and the worker looks in its own environment and libvirt ``auth.conf``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._credentials import ENV_PASSWORD, ENV_USERNAME, Credentials, resolve_credentials
+from .._exceptions import CredentialsError, HyperVError
+from ._fleet import Fleet, FleetEvent, FleetHost, HostResult, _Counts, _finished, _started
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+
+    from .._config import ConnectionURI
+    from .._transport import SessionPool
+    from ._fleet import HostOperation
+
+__all__ = [
+    "BatchHost",
+    "BatchSettings",
+    "Secrets",
+    "batch_size_for",
+    "fail_host",
+    "plan_batches",
+    "resolve_secrets",
+    "run_batch",
+    "run_batch_blocking",
+    "worker_environment",
+]
+
+T = TypeVar("T")
+
+#: Batches per worker thread when the size is chosen automatically: several, so that a lost
+#: worker loses little work and a fast worker takes more, few enough that a batch still keeps
+#: its share of the concurrency busy.
+BATCHES_PER_SLOT = 4
+#: The largest automatic batch (its results travel back as one message).
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class BatchHost:
+    """One host of a batch: its place in the fleet, its URI, and which secret is its own.
+
+    ``secret`` indexes the :class:`Secrets` the batch receives (-1: the worker looks the
+    credentials up itself).  No credential is ever part of this value.
+    """
+
+    index: int
+    text: str
+    uri: ConnectionURI
+    secret: int = -1
+
+
+class Secrets:
+    """The credentials of a group of hosts, on their way to the workers that need them.
+
+    The ``repr`` shows only a count, so a log line, a dashboard or a task's description cannot
+    show a password; the value itself travels as task data (never in a task key).
+    """
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: Sequence[Credentials]) -> None:
+        self.items = tuple(items)
+
+    def __repr__(self) -> str:
+        return f"<Secrets: {len(self.items)} credentials>"
+
+    def __reduce__(self) -> tuple[type[Secrets], tuple[tuple[Credentials, ...]]]:
+        return (Secrets, (self.items,))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchSettings:
+    """What a batch runs with besides its hosts: the fleet's settings, its share of them."""
+
+    concurrency: int
+    timeout: float | None
+    pool_factory: Callable[[], SessionPool] | None = None
+
+
+def batch_size_for(hosts: int, slots: int, requested: int | None = None) -> int:
+    """How many hosts go into one batch.
+
+    Args:
+        hosts: Hosts in the run (or in one site).
+        slots: Tasks the workers run at once (their threads).
+        requested: A size the caller asked for (wins when given).
+    """
+    if requested is not None:
+        return max(1, requested)
+    return max(1, min(MAX_BATCH, math.ceil(hosts / (max(1, slots) * BATCHES_PER_SLOT))))
+
+
+def plan_batches(hosts: Sequence[T], size: int) -> list[list[T]]:
+    """Consecutive slices of ``hosts`` of at most ``size`` each."""
+    return [list(hosts[i : i + size]) for i in range(0, len(hosts), size)]
+
+
+async def resolve_secrets(
+    fleet: Fleet, hosts: Iterable[tuple[int, str, ConnectionURI]]
+) -> tuple[list[BatchHost], list[HostResult[Any]], Secrets]:
+    """Resolve every host's credentials here, in the client.
+
+    Returns:
+        The hosts that can go to a worker (each naming its secret), the hosts whose auth
+        callback failed (as failed results), and the distinct credentials they use.
+    """
+    items = list(hosts)
+    found = await asyncio.gather(*(_resolve_one(fleet, text, uri) for _, text, uri in items))
+    ready: list[BatchHost] = []
+    failed: list[HostResult[Any]] = []
+    slots: dict[Credentials, int] = {}
+    for (index, text, uri), source in zip(items, found, strict=True):
+        if isinstance(source, HyperVError):
+            failed.append(HostResult(host=uri.host_label, uri=uri, index=index, error=source))
+            continue
+        secret = -1 if source is None else slots.setdefault(source, len(slots))
+        ready.append(BatchHost(index, text, uri, secret))
+    return ready, failed, Secrets(list(slots))
+
+
+async def _resolve_one(
+    fleet: Fleet, text: str, uri: ConnectionURI
+) -> Credentials | HyperVError | None:
+    source = fleet._auth_for(text, uri)
+    try:
+        return await resolve_credentials(uri, source)
+    except CredentialsError as exc:
+        if source is None:
+            return None  # nothing here: the worker may have its own environment or auth.conf
+        return exc.with_host(uri.host_label)
+    except HyperVError as exc:
+        return exc.with_host(uri.host_label)
+
+
+async def run_batch(
+    op: HostOperation[T],
+    hosts: Sequence[BatchHost],
+    secrets: Secrets | None,
+    settings: BatchSettings,
+) -> list[HostResult[T]]:
+    """Run ``op`` on a batch of hosts in this process's running loop, with a pool of its own.
+
+    This is the worker side of a distributed or multi-process run.  Each host ends as a
+    :class:`HostResult` exactly as in a one-process run; the pool is closed before returning.
+    """
+    auth: dict[str, Credentials] = {}
+    if secrets is not None:
+        auth = {h.text: secrets.items[h.secret] for h in hosts if h.secret >= 0}
+    fleet = Fleet(
+        [],
+        auth=auth,
+        concurrency=settings.concurrency,
+        timeout=settings.timeout,
+        pool_factory=settings.pool_factory,
+    )
+    results: list[HostResult[T]] = []
+    queue = iter(hosts)
+
+    async def worker() -> None:
+        for host in queue:
+            results.append(
+                await fleet._run_one(op, FleetHost(fleet, host.index, host.uri, host.text))
+            )
+
+    async with fleet, asyncio.TaskGroup() as tg:
+        for _ in range(min(settings.concurrency, len(hosts))):
+            tg.create_task(worker())
+    return results
+
+
+def run_batch_blocking(
+    op: HostOperation[T],
+    hosts: Sequence[BatchHost],
+    secrets: Secrets | None,
+    settings: BatchSettings,
+) -> list[HostResult[T]]:
+    """:func:`run_batch` in a fresh event loop (for a process pool's worker)."""
+    return asyncio.run(run_batch(op, hosts, secrets, settings))
+
+
+async def fail_host(
+    counts: _Counts,
+    emit: Callable[[FleetEvent[Any]], Awaitable[None]],
+    host: BatchHost | HostResult[Any],
+    error: HyperVError | None = None,
+) -> None:
+    """Report a host that never ran (or whose batch was lost) as started, then failed."""
+    if isinstance(host, HostResult):
+        result = host
+    else:
+        assert error is not None
+        label = host.uri.host_label
+        result = HostResult(host=label, uri=host.uri, index=host.index, error=error)
+    await _started(counts, emit, result.index, result.host)
+    await _finished(counts, emit, result)
+
+
+async def report_batch(
+    counts: _Counts,
+    emit: Callable[[FleetEvent[Any]], Awaitable[None]],
+    results: Iterable[HostResult[Any]],
+) -> None:
+    """Emit a finished batch's events: each host started, then succeeded or failed."""
+    for result in results:
+        await _started(counts, emit, result.index, result.host)
+        await _finished(counts, emit, result)
+
+
+def is_secret_variable(name: str) -> bool:
+    """Whether an environment variable may hold a credential (never passed to a worker)."""
+    upper = name.upper()
+    return upper in (ENV_PASSWORD, ENV_USERNAME) or any(
+        word in upper for word in ("PASSWORD", "PASSWD", "SECRET", "TOKEN")
+    )
+
+
+def worker_environment(
+    base: Mapping[str, str] | None = None, *, path: Sequence[str] | None = None
+) -> dict[str, str]:
+    """The environment a local worker process starts with: this one without credentials.
+
+    Args:
+        base: The environment to start from (default ``os.environ``).
+        path: Import path entries the worker needs (``sys.path``), so that an operation
+            defined in the caller's modules can be found; they go to ``PYTHONPATH``.
+    """
+    env = {k: v for k, v in (os.environ if base is None else base).items()}
+    for name in [n for n in env if is_secret_variable(n)]:
+        del env[name]
+    if path is not None:
+        entries = [p for p in path if p and os.path.isdir(p)]
+        if entries:
+            env["PYTHONPATH"] = os.pathsep.join(entries)
+    return env
