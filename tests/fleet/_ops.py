@@ -121,8 +121,8 @@ async def exposure(host: FleetHost) -> dict[str, bool]:
     """
     password = (await host.credentials()).password
     environ = Path("/proc/self/environ")
-    if environ.exists():
-        start_env = environ.read_bytes().decode(errors="replace")
+    if await asyncio.to_thread(environ.exists):
+        start_env = (await asyncio.to_thread(environ.read_bytes)).decode(errors="replace")
     else:  # pragma: no cover - not Linux
         start_env = "\0".join(f"{k}={v}" for k, v in os.environ.items())
     return {
@@ -141,3 +141,15 @@ async def die_once(host: FleetHost) -> str:
         return host.label
     os.close(fd)
     os._exit(3)
+
+
+async def signal_then_hang(host: FleetHost) -> None:
+    """Write a byte to the FIFO ``started`` in the marks directory, then wait to be cancelled."""
+    try:
+        fd = os.open(Path(os.environ[MARKS_ENV]) / "started", os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        pass  # the test has stopped listening
+    else:
+        os.write(fd, b"x")
+        os.close(fd)
+    await asyncio.sleep(60)

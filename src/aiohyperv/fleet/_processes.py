@@ -28,6 +28,7 @@ import contextlib
 import importlib.util
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -212,8 +213,14 @@ async def _run_on_process_pool(
     batches = plan_batches(ready, batch_size_for(len(ready), n, fleet.batch_size))
     context = multiprocessing.get_context("spawn")
     loop = asyncio.get_running_loop()
-    executor = concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=context)
+    # Each worker announces its pid, so that a cancelled run can stop the batches in flight
+    # (shutting the pool down would wait for them).
+    pids: multiprocessing.SimpleQueue[int] = context.SimpleQueue()
+    executor = concurrent.futures.ProcessPoolExecutor(
+        max_workers=n, mp_context=context, initializer=_announce, initargs=(pids,)
+    )
     pending: dict[asyncio.Future[list[HostResult[T]]], list[BatchHost]] = {}
+    clean = False
     try:
         with _without_secret_variables():  # submit() spawns the workers, synchronously
             for batch in batches:
@@ -236,9 +243,20 @@ async def _run_on_process_pool(
                     error = HyperVError(f"no result: {why}", host=host.uri.host_label)
                     error.__cause__ = exc
                     await fail_host(counts, emit, host, error)
+        clean = True
     finally:
         for future in pending:
             future.cancel()
+        if not clean:
+            while not pids.empty():
+                with contextlib.suppress(OSError):  # gone already
+                    os.kill(pids.get(), signal.SIGTERM)
         await asyncio.shield(
             loop.run_in_executor(None, lambda: executor.shutdown(wait=True, cancel_futures=True))
         )
+        pids.close()
+
+
+def _announce(pids: multiprocessing.SimpleQueue[int]) -> None:
+    """Pool worker initializer: tell the parent this process's pid."""
+    pids.put(os.getpid())
