@@ -238,6 +238,11 @@ async def test_a_site_runs_only_on_its_workers(sited_cluster: DaskCluster) -> No
     assert {r.value for r in result.results[19:]} <= {"worker-a", "worker-b"}
 
 
+def _proc_text(pid: int, what: str) -> str:
+    """A process's command line or start environment, as the kernel shows them."""
+    return Path(f"/proc/{pid}/{what}").read_bytes().decode(errors="replace")
+
+
 def _scheduler_view(dask_scheduler: Any) -> str:
     """Every task's key and description as the scheduler holds them (run on the scheduler)."""
     return "\n".join(f"{key!r} {ts!r} {ts.run_spec!r}" for key, ts in dask_scheduler.tasks.items())
@@ -272,7 +277,7 @@ async def test_no_password_reaches_workers_keys_or_logs(
         pids = await client.run(os.getpid)
         for pid in pids.values():
             for what in ("cmdline", "environ"):
-                seen.append(Path(f"/proc/{pid}/{what}").read_bytes().decode(errors="replace"))
+                seen.append(_proc_text(pid, what))
     seen.append(sited_cluster.log_text())
     assert all(PASSWORD not in text for text in seen)
 
