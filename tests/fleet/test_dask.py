@@ -332,3 +332,24 @@ async def test_a_lost_worker_never_reruns_a_state_changing_batch(tmp_path: Path)
         assert LOST_WORKER in str(r.error)
         assert r.error.host == r.host
     assert [r.value for r in result.succeeded] == [r.host for r in result.succeeded]
+
+
+async def test_the_cli_runs_on_a_scheduler_with_sites(
+    sited_cluster: DaskCluster, fleet_uris: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .test_cli import parse, run
+
+    monkeypatch.setenv("AIOHYPERV_USERNAME", "admin")
+    monkeypatch.setenv("AIOHYPERV_PASSWORD", PASSWORD)
+    monkeypatch.setenv("LIBVIRT_AUTH_FILE", str(REPO / "nonexistent-auth.conf"))
+    address = json.loads(sited_cluster.scheduler_file.read_text())["address"]
+    uris = fleet_uris[:6]
+    site_args = [f"--site={uris[0]}=site-a", f"--site={uris[1]}=site-b"]
+    code, out, err = await run(*uris, "--format", "json", "--scheduler", address, *site_args)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["summary"]["hosts"] == 6
+    expected = [v for _, _, _, v in (await in_process(fleet_uris))[:6]]
+    assert sorted(h["hostname"] for h in doc["hosts"]) == sorted(v.hostname for v in expected)
+    with pytest.raises(SystemExit):
+        parse(*uris, "--scheduler", address, "--site", "no-equals-sign")

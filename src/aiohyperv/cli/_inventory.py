@@ -86,6 +86,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _site(text: str) -> tuple[str, str]:
+    host, sep, site = text.rpartition("=")
+    if not sep or not host or not site:
+        raise argparse.ArgumentTypeError(f"expected HOST=SITE: {text!r}")
+    return host, site
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the inventory options to ``parser`` (used by both entry points)."""
     parser.add_argument(
@@ -123,6 +130,21 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=1,
         metavar="N",
         help="spread the hosts over N processes, for fleets too large for one core (default: 1)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask distributed cluster (tcp://HOST:8786, tls://...; needs "
+        "aiohyperv[dask]); credentials are resolved here and sent to the workers directly",
+    )
+    parser.add_argument(
+        "--site",
+        action="append",
+        default=[],
+        type=_site,
+        metavar="HOST=SITE",
+        help="with --scheduler: run HOST only on workers offering the Dask resource SITE "
+        "(dask worker --resources SITE=1); repeatable",
     )
     parser.add_argument(
         "--ask-password",
@@ -273,6 +295,8 @@ async def run_inventory_cli(
                 concurrency=args.concurrency,
                 timeout=args.timeout,
                 processes=args.processes,
+                cluster=args.scheduler,
+                sites=dict(args.site),
             )
         )
         stack.enter_context(tuned_gc())  # a command run: this process is ours to tune

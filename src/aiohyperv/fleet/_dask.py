@@ -114,7 +114,13 @@ async def run_on_client(
 ) -> None:
     """Run ``op`` on every host of ``fleet`` with the asynchronous ``client``."""
     run_id = uuid.uuid4().hex[:12]
-    workers: dict[str, Any] = client.scheduler_info()["workers"]
+    # An asynchronous client's scheduler_info() is a cache without the workers; the
+    # scheduler's identity (as that method's documentation advises) has them.
+    scheduler = client.scheduler
+    if scheduler is None:
+        raise ConfigError("the Dask client is not connected to a scheduler")
+    identity: dict[str, Any] = await scheduler.identity(n_workers=-1)
+    workers: dict[str, Any] = identity.get("workers", {})
     slots = sum(int(w.get("nthreads", 1)) for w in workers.values()) or 1
     settings = BatchSettings(
         concurrency=max(1, -(-fleet.concurrency // slots)),

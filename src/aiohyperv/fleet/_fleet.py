@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -437,6 +438,8 @@ class Fleet(AsyncClosing):
             raise ConfigError(f"batch_size must be at least 1, not {batch_size}")
         if processes > 1 and cluster is not None:
             raise ConfigError("give either processes > 1 or a cluster, not both")
+        if cluster is not None and importlib.util.find_spec("distributed") is None:
+            raise ConfigError("running on a Dask cluster needs aiohyperv[dask] (distributed)")
         if (processes > 1 or cluster is not None) and pool is not None:
             raise ConfigError(
                 "a SessionPool cannot be shared with worker processes (processes > 1, cluster)"
