@@ -52,6 +52,10 @@ T = TypeVar("T")
 BATCHES_PER_SLOT = 4
 #: The largest automatic batch (its results travel back as one message).
 MAX_BATCH = 500
+#: The smallest automatic batch (unless a thread's share of the fleet is smaller): a batch
+#: waits for its slowest host's chain of round trips (~10 of them for an inventory), so a
+#: worker needs a few dozen hosts in flight to keep its core busy in the meantime.
+MIN_BATCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,10 @@ def batch_size_for(hosts: int, slots: int, requested: int | None = None) -> int:
     """
     if requested is not None:
         return max(1, requested)
-    return max(1, min(MAX_BATCH, math.ceil(hosts / (max(1, slots) * BATCHES_PER_SLOT))))
+    slots = max(1, slots)
+    share = math.ceil(hosts / slots)
+    size = max(math.ceil(share / BATCHES_PER_SLOT), min(share, MIN_BATCH))
+    return max(1, min(MAX_BATCH, size))
 
 
 def plan_batches(hosts: Sequence[T], size: int) -> list[list[T]]:
