@@ -249,3 +249,14 @@ async def test_what_cannot_run_in_worker_processes_is_refused_early() -> None:
         with pytest.raises(ConfigError, match="cannot be shared"):
             Fleet(uris, cluster="tcp://127.0.0.1:8786", pool=pool)
     assert Fleet(uris, processes=1).processes == 1
+
+
+def test_the_library_imports_no_dask() -> None:
+    """Dask is imported only by a run that uses it (``cluster=`` or ``processes``)."""
+    from tests.foundation.test_import_isolation import loaded_modules
+
+    names = loaded_modules("import aiohyperv, aiohyperv.fleet\nfrom aiohyperv.fleet import Fleet")
+    assert [n for n in names if n.split(".")[0] in ("dask", "distributed")] == []
+    # The same check sees Dask once a cluster module is loaded (it can fail).
+    names = loaded_modules("import aiohyperv.fleet._dask")
+    assert "distributed" in names

@@ -240,7 +240,7 @@ async def _fail_batch(
     cause: BaseException | None = None,
 ) -> None:
     for host in batch:
-        error = HyperVError(f"not inventoried: {why}", host=host.uri.host_label)
+        error = HyperVError(f"no result: {why}", host=host.uri.host_label)
         error.__cause__ = cause
         await fail_host(counts, emit, host, error)
 
