@@ -62,11 +62,13 @@ class DaskCluster:
     procs: dict[str, subprocess.Popen[bytes]]
 
     @contextlib.asynccontextmanager
-    async def client(self, workers: int) -> AsyncIterator[Client]:
+    async def client(self, workers: int, security: Any = None) -> AsyncIterator[Client]:
         # The client waits for the scheduler file, then for the workers to join.
         async with (
             asyncio.timeout(START_TIMEOUT),
-            Client(scheduler_file=str(self.scheduler_file), asynchronous=True) as client,
+            Client(
+                scheduler_file=str(self.scheduler_file), asynchronous=True, security=security
+            ) as client,
         ):
             await client.wait_for_workers(workers)
             yield client
@@ -89,7 +91,12 @@ class DaskCluster:
 
 
 def start_cluster(
-    where: Path, workers: dict[str, str | None], extra_env: dict[str, str] | None = None
+    where: Path,
+    workers: dict[str, str | None],
+    extra_env: dict[str, str] | None = None,
+    *,
+    scheduler_args: list[str] | None = None,
+    worker_args: list[str] | None = None,
 ) -> DaskCluster:
     """``dask scheduler`` and one ``dask worker`` per name (with its ``--resources``)."""
     where.mkdir(parents=True, exist_ok=True)
@@ -122,6 +129,7 @@ def start_cluster(
         "--scheduler-file",
         str(scheduler_file),
         "--no-dashboard",
+        *(scheduler_args or []),
     )
     for name, resources in workers.items():
         extra = ["--resources", resources] if resources else []
@@ -139,6 +147,7 @@ def start_cluster(
             "--name",
             name,
             *extra,
+            *(worker_args or []),
         )
     return DaskCluster(scheduler_file=scheduler_file, logs=logs, procs=procs)
 
@@ -353,3 +362,48 @@ async def test_the_cli_runs_on_a_scheduler_with_sites(
     assert sorted(h["hostname"] for h in doc["hosts"]) == sorted(v.hostname for v in expected)
     with pytest.raises(SystemExit):
         parse(*uris, "--scheduler", address, "--site", "no-equals-sign")
+
+
+async def test_a_tls_cluster(tmp_path: Path, fleet_uris: list[str]) -> None:
+    """Over ``tls://`` (certificates for every process, from a test CA), by address with Dask's
+    TLS settings and with a client built on a ``Security``."""
+    import dask.config
+    import trustme
+    from distributed.security import Security
+
+    ca = trustme.CA()
+    files = {"ca": tmp_path / "ca.pem", "cert": tmp_path / "cert.pem", "key": tmp_path / "key.pem"}
+    ca.cert_pem.write_to_path(str(files["ca"]))
+    issued = ca.issue_cert("127.0.0.1")
+    issued.cert_chain_pems[0].write_to_path(str(files["cert"]))
+    issued.private_key_pem.write_to_path(str(files["key"]))
+    tls = ["--tls-ca-file", str(files["ca"]), "--tls-cert", str(files["cert"])]
+    tls += ["--tls-key", str(files["key"])]
+    cluster = start_cluster(
+        tmp_path / "dask", {"worker-1": None}, scheduler_args=["--protocol", "tls", *tls],
+        worker_args=tls,
+    )  # fmt: skip
+    security = Security(
+        tls_ca_file=str(files["ca"]),
+        tls_client_cert=str(files["cert"]),
+        tls_client_key=str(files["key"]),
+        require_encryption=True,
+    )
+    uris = fleet_uris[:20]
+    try:
+        async with cluster.client(1, security=security) as client:
+            address: str = json.loads(cluster.scheduler_file.read_text())["address"]
+            assert address.startswith("tls://")
+            by_client = await Fleet(uris, auth=AUTH, cluster=client).inventory()
+            settings = {
+                "distributed.comm.tls.ca-file": str(files["ca"]),
+                "distributed.comm.tls.client.cert": str(files["cert"]),
+                "distributed.comm.tls.client.key": str(files["key"]),
+            }
+            with dask.config.set(settings):
+                by_address = await Fleet(uris, auth=AUTH, cluster=address).inventory()
+    finally:
+        cluster.stop()
+    expected = (await in_process(fleet_uris))[:20]
+    assert comparable(by_client) == expected
+    assert comparable(by_address) == expected
