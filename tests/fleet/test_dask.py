@@ -230,6 +230,9 @@ async def test_inventory_on_the_cluster_equals_the_in_process_one(
     assert started == list(range(HOSTS))
     assert sorted(e.index for e in finished) == list(range(HOSTS))
     assert [e.progress.done for e in finished] == list(range(1, HOSTS + 1))
+    # Hosts are reported started as the workers start them, not when their batch returns:
+    # while the first batches ran, other hosts were in flight.
+    assert finished[0].progress.in_flight > 0
 
 
 async def test_a_site_runs_only_on_its_workers(sited_cluster: DaskCluster) -> None:

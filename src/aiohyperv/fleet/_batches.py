@@ -34,12 +34,11 @@ if TYPE_CHECKING:
 __all__ = [
     "BatchHost",
     "BatchSettings",
+    "Reporter",
     "Secrets",
     "batch_size_for",
-    "fail_host",
     "is_secret_variable",
     "plan_batches",
-    "report_batch",
     "resolve_secrets",
     "run_batch",
     "run_batch_blocking",
@@ -165,11 +164,13 @@ async def run_batch(
     hosts: Sequence[BatchHost],
     secrets: Secrets | None,
     settings: BatchSettings,
+    started: Callable[[int], object] | None = None,
 ) -> list[HostResult[T]]:
     """Run ``op`` on a batch of hosts in this process's running loop, with a pool of its own.
 
     This is the worker side of a distributed or multi-process run.  Each host ends as a
     :class:`HostResult` exactly as in a one-process run; the pool is closed before returning.
+    ``started`` is called with a host's index as the host starts.
     """
     auth: dict[str, Credentials] = {}
     if secrets is not None:
@@ -186,6 +187,8 @@ async def run_batch(
 
     async def worker() -> None:
         for host in queue:
+            if started is not None:
+                started(host.index)
             results.append(
                 await fleet._run_one(op, FleetHost(fleet, host.index, host.uri, host.text))
             )
@@ -206,32 +209,41 @@ def run_batch_blocking(
     return asyncio.run(run_batch(op, hosts, secrets, settings))
 
 
-async def fail_host(
-    counts: _Counts,
-    emit: Callable[[FleetEvent[Any]], Awaitable[None]],
-    host: BatchHost | HostResult[Any],
-    error: HyperVError | None = None,
-) -> None:
-    """Report a host that never ran (or whose batch was lost) as started, then failed."""
-    if isinstance(host, HostResult):
-        result = host
-    else:
-        assert error is not None
+class Reporter:
+    """Turns what comes back from the workers into the fleet's events, each host once.
+
+    A host is reported started at most once (a batch run again after a lost worker starts
+    its hosts again) and finished exactly once; a host whose result arrives without a start
+    event seen first is reported started just before.
+    """
+
+    def __init__(self, counts: _Counts, emit: Callable[[FleetEvent[Any]], Awaitable[None]]) -> None:
+        self.counts = counts
+        self.emit = emit
+        self._started: set[int] = set()
+        self._done: set[int] = set()
+
+    async def started(self, index: int, label: str) -> None:
+        """Report that host ``index`` started (nothing if it was reported already)."""
+        if index in self._started or index in self._done:
+            return
+        self._started.add(index)
+        await _started(self.counts, self.emit, index, label)
+
+    async def finished(self, result: HostResult[Any]) -> None:
+        """Report a host's result (nothing if that host has one already)."""
+        if result.index in self._done:
+            return
+        await self.started(result.index, result.host)
+        self._done.add(result.index)
+        await _finished(self.counts, self.emit, result)
+
+    async def failed(self, host: BatchHost, error: HyperVError) -> None:
+        """Report that ``host`` failed with ``error`` without a result from a worker."""
         label = host.uri.host_label
-        result = HostResult(host=label, uri=host.uri, index=host.index, error=error)
-    await _started(counts, emit, result.index, result.host)
-    await _finished(counts, emit, result)
-
-
-async def report_batch(
-    counts: _Counts,
-    emit: Callable[[FleetEvent[Any]], Awaitable[None]],
-    results: Iterable[HostResult[Any]],
-) -> None:
-    """Emit a finished batch's events: each host started, then succeeded or failed."""
-    for result in results:
-        await _started(counts, emit, result.index, result.host)
-        await _finished(counts, emit, result)
+        await self.finished(
+            HostResult(host=label, uri=host.uri, index=host.index, error=error.with_host(label))
+        )
 
 
 def is_secret_variable(name: str) -> bool:

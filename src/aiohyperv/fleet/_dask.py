@@ -27,21 +27,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import distributed
-from distributed import Client, Event, as_completed
+from distributed import Client, Event, as_completed, get_worker
 
 from .._exceptions import ConfigError, HyperVError
 from ._batches import (
     BatchHost,
     BatchSettings,
+    Reporter,
     Secrets,
     batch_size_for,
-    fail_host,
     plan_batches,
-    report_batch,
     resolve_secrets,
     run_batch,
 )
@@ -132,9 +131,35 @@ async def run_on_client(
     for index, (text, uri) in enumerate(fleet._hosts):
         by_site[fleet._site_for(text, uri)].append((index, text, uri))
 
+    report = Reporter(counts, emit)
+    labels = {index: uri.host_label for index, (_, uri) in enumerate(fleet._hosts)}
+    # Workers announce each host as it starts (Worker.log_event on a topic of this run); the
+    # scheduler relays them here ahead of the batch's completion, on the same ordered streams.
+    topic = f"aiohyperv-started-{run_id}"
+    starts: deque[int] = deque()
+    wake = asyncio.Event()
+
+    def on_start(event: tuple[float, Any]) -> None:
+        if isinstance(event[1], int) and event[1] in labels:
+            starts.append(event[1])
+            wake.set()
+
+    async def flush_starts() -> None:
+        while starts:
+            index = starts.popleft()
+            await report.started(index, labels[index])
+
+    async def pump_starts() -> None:
+        while True:
+            await wake.wait()
+            wake.clear()
+            await flush_starts()
+
     futures: dict[distributed.Future[Any], list[BatchHost]] = {}
     keep: list[distributed.Future[Any]] = []  # the scattered secrets, until the run ends
     guards: list[str] = []
+    client.subscribe_topic(topic, on_start)
+    pump = asyncio.create_task(pump_starts(), name="aiohyperv-fleet-starts")
     try:
         for site, members in by_site.items():
             site_workers = [a for a, w in workers.items() if site in w.get("resources", {})]
@@ -144,13 +169,11 @@ async def run_on_client(
                     f"(start workers with --resources {site}=1)"
                 )
                 for index, text, uri in members:
-                    await fail_host(
-                        counts, emit, BatchHost(index, text, uri), error.with_host(uri.host_label)
-                    )
+                    await report.failed(BatchHost(index, text, uri), error)
                 continue
             ready, failed, secrets = await resolve_secrets(fleet, members)
             for result in failed:
-                await fail_host(counts, emit, result)
+                await report.finished(result)
             if not ready:
                 continue
             secrets_future: distributed.Future[Any] | None = None
@@ -172,31 +195,21 @@ async def run_on_client(
             for n, batch in enumerate(plan_batches(ready, size)):
                 key = f"aiohyperv-batch-{run_id}-{site or ''}-{n}"
                 resources = {site: 1} if site is not None else None
-                if idempotent:
-                    future = client.submit(
-                        run_batch,
-                        op,
-                        batch,
-                        secrets_future,
-                        settings,
-                        key=key,
-                        retries=IDEMPOTENT_RETRIES,
-                        resources=resources,
-                    )
-                else:
-                    guard = f"aiohyperv-guard-{run_id}-{site or ''}-{n}"
+                guard = None if idempotent else f"aiohyperv-guard-{run_id}-{site or ''}-{n}"
+                if guard is not None:
                     guards.append(guard)
-                    future = client.submit(
-                        _run_batch_once,
-                        guard,
-                        op,
-                        batch,
-                        secrets_future,
-                        settings,
-                        key=key,
-                        retries=0,
-                        resources=resources,
-                    )
+                future = client.submit(
+                    _batch_task,
+                    topic,
+                    guard,
+                    op,
+                    batch,
+                    secrets_future,
+                    settings,
+                    key=key,
+                    retries=IDEMPOTENT_RETRIES if idempotent else 0,
+                    resources=resources,
+                )
                 futures[future] = batch
 
         async for future in as_completed(list(futures)):
@@ -207,13 +220,19 @@ async def run_on_client(
                 task = asyncio.current_task()
                 if task is not None and task.cancelling():
                     raise
-                await _fail_batch(counts, emit, batch, "its Dask task was cancelled")
+                await _fail_batch(report, batch, "its Dask task was cancelled")
             except Exception as exc:
-                await _fail_batch(counts, emit, batch, _describe(exc), exc)
+                await _fail_batch(report, batch, _describe(exc), exc)
             else:
-                await report_batch(counts, emit, results)
+                await flush_starts()
+                for result in results:
+                    await report.finished(result)
             future.release()
     finally:
+        pump.cancel()
+        await asyncio.wait([pump])
+        with contextlib.suppress(ValueError):
+            client.unsubscribe_topic(topic)
         pending = list(futures)
         if pending:
             await asyncio.shield(client.cancel(pending))
@@ -233,38 +252,44 @@ def _describe(exc: BaseException) -> str:
 
 
 async def _fail_batch(
-    counts: _Counts,
-    emit: Callable[[FleetEvent[Any]], Awaitable[None]],
-    batch: Sequence[BatchHost],
-    why: str,
-    cause: BaseException | None = None,
+    report: Reporter, batch: Sequence[BatchHost], why: str, cause: BaseException | None = None
 ) -> None:
     for host in batch:
-        error = HyperVError(f"no result: {why}", host=host.uri.host_label)
+        error = HyperVError(f"no result: {why}")
         error.__cause__ = cause
-        await fail_host(counts, emit, host, error)
+        await report.failed(host, error)
 
 
-async def _run_batch_once(
-    guard: str,
+async def _batch_task(
+    topic: str,
+    guard: str | None,
     op: HostOperation[T],
     hosts: Sequence[BatchHost],
     secrets: Secrets | None,
     settings: BatchSettings,
 ) -> list[HostResult[T]]:
-    """:func:`run_batch`, unless this batch already started once (on a worker since lost)."""
+    """The Dask task of one batch, on a worker's event loop: :func:`run_batch`, announcing
+    each host as it starts on ``topic``.
+
+    With a ``guard`` (an operation that is not idempotent), a batch that finds its guard set
+    already started once, on a worker since lost: it touches no host and fails them all.
+    """
     from ._fleet import HostResult
 
-    event = Event(guard)
-    if await event.is_set():
-        return [
-            HostResult(
-                host=h.uri.host_label,
-                uri=h.uri,
-                index=h.index,
-                error=HyperVError(LOST_WORKER, host=h.uri.host_label),
-            )
-            for h in hosts
-        ]
-    await event.set()
-    return await run_batch(op, hosts, secrets, settings)
+    if guard is not None:
+        event = Event(guard)
+        if await event.is_set():
+            return [
+                HostResult(
+                    host=h.uri.host_label,
+                    uri=h.uri,
+                    index=h.index,
+                    error=HyperVError(LOST_WORKER, host=h.uri.host_label),
+                )
+                for h in hosts
+            ]
+        await event.set()
+    worker = get_worker()
+    return await run_batch(
+        op, hosts, secrets, settings, started=lambda index: worker.log_event(topic, index)
+    )

@@ -597,8 +597,9 @@ class Fleet(AsyncClosing):
         """Yield every progress event (started, succeeded, failed) of a run, as it happens.
 
         Each event carries a :class:`FleetProgress` snapshot; succeeded and failed events carry
-        the host's :class:`HostResult`.  With ``processes`` or a cluster, a batch's hosts are
-        reported (started, then finished) when the batch's results arrive.
+        the host's :class:`HostResult`.  On Dask (a cluster, or ``processes`` with Dask
+        installed) workers announce each host as it starts and results arrive a batch at a
+        time; with a process pool, a batch's hosts are reported started when it returns.
         """
         # Unbounded queue + a semaphore of free slots: producers wait for a slot (backpressure),
         # while the end-of-run marker can always be queued without waiting.

@@ -38,11 +38,10 @@ from .._log import logger
 from ._batches import (
     BatchHost,
     BatchSettings,
+    Reporter,
     batch_size_for,
-    fail_host,
     is_secret_variable,
     plan_batches,
-    report_batch,
     resolve_secrets,
     run_batch_blocking,
     worker_environment,
@@ -200,9 +199,10 @@ async def _run_on_process_pool(
     n: int,
 ) -> None:
     hosts = [(index, text, uri) for index, (text, uri) in enumerate(fleet._hosts)]
+    report = Reporter(counts, emit)
     ready, failed, secrets = await resolve_secrets(fleet, hosts)
     for result in failed:
-        await fail_host(counts, emit, result)
+        await report.finished(result)
     if not ready:
         return
     settings = BatchSettings(
@@ -232,7 +232,8 @@ async def _run_on_process_pool(
                 batch = pending.pop(future)
                 exc = future.exception()
                 if exc is None:
-                    await report_batch(counts, emit, future.result())
+                    for result in future.result():
+                        await report.finished(result)
                     continue
                 why = (
                     "the worker process running it exited"
@@ -240,9 +241,9 @@ async def _run_on_process_pool(
                     else f"{type(exc).__name__}: {exc}"
                 )
                 for host in batch:
-                    error = HyperVError(f"no result: {why}", host=host.uri.host_label)
+                    error = HyperVError(f"no result: {why}")
                     error.__cause__ = exc
-                    await fail_host(counts, emit, host, error)
+                    await report.failed(host, error)
         clean = True
     finally:
         for future in pending:
