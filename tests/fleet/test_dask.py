@@ -410,3 +410,22 @@ async def test_a_tls_cluster(tmp_path: Path, fleet_uris: list[str]) -> None:
     expected = (await in_process(fleet_uris))[:20]
     assert comparable(by_client) == expected
     assert comparable(by_address) == expected
+
+
+async def test_a_cluster_without_workers_fails_every_host() -> None:
+    from distributed import LocalCluster
+
+    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(3)]
+    async with LocalCluster(
+        n_workers=0,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+        asynchronous=True,
+    ) as empty:
+        fleet = Fleet(uris, cluster=empty.scheduler_address, timeout=0.5)
+        result = await fleet.run(_ops.worker_name, idempotent=True)
+    assert [r.host for r in result.failed] == [f"hv{i:02d}:5985" for i in range(3)]
+    for r in result.failed:
+        assert isinstance(r.error, HyperVError) and "no Dask worker joined" in str(r.error)

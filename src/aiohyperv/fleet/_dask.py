@@ -120,6 +120,20 @@ async def run_on_client(
         raise ConfigError("the Dask client is not connected to a scheduler")
     identity: dict[str, Any] = await scheduler.identity(n_workers=-1)
     workers: dict[str, Any] = identity.get("workers", {})
+    if not workers:
+        # Tasks would wait for a worker for ever; give one the per-host deadline to join.
+        try:
+            # Annotated for the synchronous client; an asynchronous one returns an awaitable.
+            waiting: Any = client.wait_for_workers(1, timeout=fleet.timeout)
+            await waiting
+        except TimeoutError:
+            report = Reporter(counts, emit)
+            error = HyperVError(f"no Dask worker joined {client.scheduler_info().get('address')}")
+            for index, (text, uri) in enumerate(fleet._hosts):
+                await report.failed(BatchHost(index, text, uri), error)
+            return
+        identity = await scheduler.identity(n_workers=-1)
+        workers = identity.get("workers", {})
     slots = sum(int(w.get("nthreads", 1)) for w in workers.values()) or 1
     settings = BatchSettings(
         concurrency=max(1, -(-fleet.concurrency // slots)),
