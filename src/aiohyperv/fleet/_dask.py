@@ -124,8 +124,8 @@ async def run_on_client(
         # Tasks would wait for a worker for ever; give one the per-host deadline to join.
         try:
             # Annotated for the synchronous client; an asynchronous one returns an awaitable.
-            waiting: Any = client.wait_for_workers(1, timeout=fleet.timeout)
-            await waiting
+            wait_for_workers: Any = client.wait_for_workers
+            await wait_for_workers(1, timeout=fleet.timeout)
         except TimeoutError:
             report = Reporter(counts, emit)
             error = HyperVError(f"no Dask worker joined {client.scheduler_info().get('address')}")
