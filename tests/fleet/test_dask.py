@@ -422,6 +422,9 @@ async def test_a_cluster_without_workers_fails_every_host() -> None:
         protocol="tcp://",
         host="127.0.0.1",
         dashboard_address=None,
+        # No dashboard, and the scheduler's HTTP server (health, metrics) on a free loopback
+        # port: its default, 8787, may be taken, and it must not listen beyond 127.0.0.1.
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         asynchronous=True,
     ) as empty:
         fleet = Fleet(uris, cluster=empty.scheduler_address, timeout=0.5)

@@ -106,6 +106,9 @@ async def _run_on_local_cluster(
             protocol="tcp://",
             host="127.0.0.1",
             dashboard_address=None,
+            # No dashboard, and the scheduler's HTTP server (health, metrics) on a free loopback
+            # port: its default, 8787, may be taken, and it must not listen beyond 127.0.0.1.
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             asynchronous=True,
         ) as cluster,
         Client(cluster, asynchronous=True) as client,
