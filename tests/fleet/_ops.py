@@ -153,3 +153,10 @@ async def signal_then_hang(host: FleetHost) -> None:
         os.write(fd, b"x")
         os.close(fd)
     await asyncio.sleep(60)
+
+
+async def unpicklable_odd(host: FleetHost) -> object:
+    """The label for even hosts, a value that cannot be pickled (a lambda) for odd ones."""
+    if int(host.label[2:4]) % 2:
+        return lambda: host.label
+    return host.label

@@ -260,3 +260,14 @@ def test_the_library_imports_no_dask() -> None:
     # The same check sees Dask once a cluster module is loaded (it can fail).
     names = loaded_modules("import aiohyperv.fleet._dask")
     assert "distributed" in names
+
+
+async def test_a_result_that_cannot_cross_fails_that_host_only(marks: Path, backend: str) -> None:
+    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(6)]
+    result = await Fleet(uris, processes=2, batch_size=3).run(_ops.unpicklable_odd)
+    assert [r.ok for r in result] == [True, False] * 3
+    for r in result.failed:
+        assert type(r.error) is HyperVError
+        assert "could not be sent from the worker process" in str(r.error)
+        assert r.error.host == r.host
+    assert [r.value for r in result.succeeded] == [f"hv{i:02d}:5985" for i in (0, 2, 4)]

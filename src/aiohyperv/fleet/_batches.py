@@ -15,8 +15,10 @@ travels with none, and the worker looks in its own environment and libvirt ``aut
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import os
+import pickle
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -196,7 +198,31 @@ async def run_batch(
     async with fleet, asyncio.TaskGroup() as tg:
         for _ in range(min(settings.concurrency, len(hosts))):
             tg.create_task(worker())
+    return sendable(results)
+
+
+def sendable(results: list[HostResult[T]]) -> list[HostResult[T]]:
+    """``results``, each of which pickles: a value or error that does not is replaced by a
+    plain :class:`HyperVError` saying what it was, so that only that host fails (the value
+    stays in the worker) instead of the whole batch."""
+    try:
+        pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return [_sendable_one(r) for r in results]
     return results
+
+
+def _sendable_one(result: HostResult[T]) -> HostResult[T]:
+    try:
+        pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        what = result.error if result.error is not None else result.value
+        error = HyperVError(
+            f"{type(what).__name__}: {what} (could not be sent from the worker process: {exc})",
+            host=result.host,
+        )
+        return dataclasses.replace(result, value=None, error=error)
+    return result
 
 
 def run_batch_blocking(
