@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -271,3 +272,26 @@ async def test_a_result_that_cannot_cross_fails_that_host_only(marks: Path, back
         assert "could not be sent from the worker process" in str(r.error)
         assert r.error.host == r.host
     assert [r.value for r in result.succeeded] == [f"hv{i:02d}:5985" for i in (0, 2, 4)]
+
+
+@pytest.mark.parametrize("level", [logging.DEBUG, logging.ERROR])
+async def test_workers_log_at_the_parents_level(
+    level: int, marks: Path, backend: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    log = logging.getLogger("aiohyperv")
+    saved = log.level
+    log.setLevel(level)
+    try:
+        uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(4)]
+        result = await Fleet(uris, concurrency=2, processes=2).run(_ops.logs)
+    finally:
+        log.setLevel(saved)
+    assert len(result.succeeded) == 4
+    _, err = capfd.readouterr()
+    lines = [line for line in err.splitlines() if "debug line for" in line]
+    if level == logging.DEBUG:
+        assert lines, "the workers ran hosts and should have logged"
+        assert all(line.startswith("aiohyperv.test[worker ") for line in lines)
+    else:
+        assert lines == []
+    assert "distributed." not in err  # Dask's own lines stay quiet

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import math
 import os
 import pickle
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._credentials import ENV_PASSWORD, ENV_USERNAME, Credentials, resolve_credentials
 from .._exceptions import CredentialsError, HyperVError
+from .._log import logger
 from ._fleet import Fleet, FleetEvent, FleetHost, HostResult, _Counts, _finished, _started
 
 if TYPE_CHECKING:
@@ -101,6 +104,9 @@ class BatchSettings:
     concurrency: int
     timeout: float | None
     pool_factory: Callable[[], SessionPool] | None = None
+    #: The client's level for the "aiohyperv" logger, for worker processes of its own (which
+    #: then log to their stderr, the client's); None leaves a shared worker's logging alone.
+    log_level: int | None = None
 
 
 def batch_size_for(hosts: int, slots: int, requested: int | None = None) -> int:
@@ -174,6 +180,8 @@ async def run_batch(
     :class:`HostResult` exactly as in a one-process run; the pool is closed before returning.
     ``started`` is called with a host's index as the host starts.
     """
+    if settings.log_level is not None:
+        _log_like_the_client(settings.log_level)
     auth: dict[str, Credentials] = {}
     if secrets is not None:
         auth = {h.text: secrets.items[h.secret] for h in hosts if h.secret >= 0}
@@ -199,6 +207,24 @@ async def run_batch(
         for _ in range(min(settings.concurrency, len(hosts))):
             tg.create_task(worker())
     return sendable(results)
+
+
+_log_handler: logging.Handler | None = None
+
+
+def _log_like_the_client(level: int) -> None:
+    """aiohyperv's records at the client's level, on stderr, marked with this worker's pid.
+
+    The client's handlers cannot cross a process boundary; its level can, so ``-d`` on the
+    command line shows the workers' debug lines too, and a quiet client keeps them quiet.
+    """
+    global _log_handler
+    if _log_handler is None:
+        _log_handler = logging.StreamHandler(sys.stderr)
+        _log_handler.setFormatter(logging.Formatter(f"%(name)s[worker {os.getpid()}]: %(message)s"))
+        logger.addHandler(_log_handler)
+        logger.propagate = False
+    logger.setLevel(level)
 
 
 def sendable(results: list[HostResult[T]]) -> list[HostResult[T]]:

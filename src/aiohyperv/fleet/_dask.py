@@ -110,8 +110,12 @@ async def run_on_client(
     *,
     idempotent: bool,
     client: Client,
+    log_level: int | None = None,
 ) -> None:
-    """Run ``op`` on every host of ``fleet`` with the asynchronous ``client``."""
+    """Run ``op`` on every host of ``fleet`` with the asynchronous ``client``.
+
+    ``log_level`` is set on the workers' "aiohyperv" logger (only for workers of our own).
+    """
     run_id = uuid.uuid4().hex[:12]
     # An asynchronous client's scheduler_info() is a cache without the workers; the
     # scheduler's identity (as that method's documentation advises) has them.
@@ -139,6 +143,7 @@ async def run_on_client(
         concurrency=max(1, -(-fleet.concurrency // slots)),
         timeout=fleet.timeout,
         pool_factory=fleet._pool_factory,
+        log_level=log_level,
     )
 
     by_site: dict[str | None, list[tuple[int, str, Any]]] = defaultdict(list)

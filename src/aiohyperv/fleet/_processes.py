@@ -116,7 +116,15 @@ async def _run_on_local_cluster(
     ):
         async with asyncio.timeout(WORKER_START_TIMEOUT):
             await _wait_for_workers(client, n, procs)
-        await run_on_client(fleet, op, counts, emit, idempotent=idempotent, client=client)
+        await run_on_client(
+            fleet,
+            op,
+            counts,
+            emit,
+            idempotent=idempotent,
+            client=client,
+            log_level=logger.getEffectiveLevel(),
+        )
 
 
 async def _wait_for_workers(client: Any, n: int, procs: list[asyncio.subprocess.Process]) -> None:
@@ -136,6 +144,9 @@ async def _wait_for_workers(client: Any, n: int, procs: list[asyncio.subprocess.
 @contextlib.asynccontextmanager
 async def _worker_processes(address: str, n: int) -> Any:
     env = worker_environment(path=sys.path)
+    # Their stderr is ours, for aiohyperv's records (see BatchSettings.log_level); Dask's own
+    # start and stop lines would only bury them.
+    env["DASK_LOGGING__DISTRIBUTED"] = "error"
     procs: list[asyncio.subprocess.Process] = []
     try:
         for i in range(n):
@@ -156,7 +167,6 @@ async def _worker_processes(address: str, n: int) -> Any:
                     env=env,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
                 )
             )
         yield procs
@@ -212,6 +222,7 @@ async def _run_on_process_pool(
         concurrency=max(1, -(-fleet.concurrency // n)),
         timeout=fleet.timeout,
         pool_factory=fleet._pool_factory,
+        log_level=logger.getEffectiveLevel(),
     )
     batches = plan_batches(ready, batch_size_for(len(ready), n, fleet.batch_size))
     context = multiprocessing.get_context("spawn")
