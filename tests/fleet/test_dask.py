@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -432,3 +433,19 @@ async def test_a_cluster_without_workers_fails_every_host() -> None:
     assert [r.host for r in result.failed] == [f"hv{i:02d}:5985" for i in range(3)]
     for r in result.failed:
         assert isinstance(r.error, HyperVError) and "no Dask worker joined" in str(r.error)
+
+
+async def test_the_cli_reports_scheduler_errors() -> None:
+    import dask.config
+
+    from .test_cli import run
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+    code, _, err = await run("hv01", "--processes", "2", "--scheduler", address)
+    assert code == 2 and "not both" in err
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code, _, err = await run("hv01", "--scheduler", address)
+    assert code == 1
+    assert f"cannot reach the Dask scheduler at {address}" in err

@@ -22,7 +22,7 @@ from aiohyperv.fleet._inventory import inventory_op
 
 from .._config import ConnectionURI, parse_uri
 from .._credentials import Credentials, default_auth
-from .._exceptions import ConfigError
+from .._exceptions import ConfigError, HyperVError
 from ._gc import tuned_gc
 from ._output import FORMATS, ProgressBar, make_writer, write_summary
 
@@ -288,8 +288,8 @@ async def run_inventory_cli(
                 writer.host(event.result)
             progress(event)
 
-        fleet = await stack.enter_async_context(
-            Fleet(
+        try:
+            fleet = Fleet(
                 targets,
                 auth=auth,
                 concurrency=args.concurrency,
@@ -298,10 +298,16 @@ async def run_inventory_cli(
                 cluster=args.scheduler,
                 sites=dict(args.site),
             )
-        )
+        except ConfigError as exc:  # --processes with --scheduler, no Dask for --scheduler
+            err.write(f"{PROG}: error: {exc}\n")
+            return 2
+        await stack.enter_async_context(fleet)
         stack.enter_context(tuned_gc())  # a command run: this process is ours to tune
         try:
             result = await fleet.run(inventory_op, on_event=on_event)
+        except HyperVError as exc:  # the run itself failed (no Dask scheduler at --scheduler)
+            err.write(f"{PROG}: error: {exc}\n")
+            return 1
         finally:
             progress.close()
         writer.finish(result)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import distributed
 from distributed import Client, Event, as_completed, get_worker
 
-from .._exceptions import ConfigError, HyperVError
+from .._exceptions import ConfigError, ConnectError, HyperVError
 from ._batches import (
     BatchHost,
     BatchSettings,
@@ -70,6 +70,7 @@ async def connect(cluster: str | Client) -> tuple[Client, bool]:
 
     Raises:
         ConfigError: ``cluster`` is a client that is not asynchronous.
+        ConnectError: The scheduler cannot be reached.
     """
     if isinstance(cluster, Client):
         if not cluster.asynchronous:
@@ -80,7 +81,10 @@ async def connect(cluster: str | Client) -> tuple[Client, bool]:
         return cluster, False
     # Security for tls:// comes from Dask's configuration (distributed.comm.tls.*) here; pass
     # an asynchronous Client built with a Security to choose it in code.
-    client = await Client(cluster, asynchronous=True)
+    try:
+        client = await Client(cluster, asynchronous=True)
+    except (OSError, TimeoutError) as exc:
+        raise ConnectError(f"cannot reach the Dask scheduler at {cluster}: {exc}") from exc
     return client, True
 
 
