@@ -8,8 +8,14 @@ Three kinds of process, so the figures are the client's own:
 * this **orchestrator** starts them and prints the table.
 
 For each fleet size the concurrent inventory (``Fleet.run(inventory_op)``) is measured in one
-client process (``p1``) and spread over two (``p2``, ``Fleet(processes=2)``: the client's CPU and
-RSS then include its worker process), and the best of them is compared with a baseline that
+client process (``p1``), spread over two local worker processes (``p2``, ``Fleet(processes=2)``:
+a LocalCluster scheduler in the client and two ``dask worker`` processes, whose CPU and RSS the
+client's figures then include) and on a Dask cluster of two workers started by this
+orchestrator (``dask2``, ``Fleet(cluster=address)``: the client's CPU is its own, the workers'
+and the scheduler's are measured from ``/proc`` and shown apart, with each process's peak RSS).
+The ``dask overhead`` line gives what going through Dask costs per host against ``p1``: extra
+CPU of all the processes together, and extra wall time.  The best row is compared with a
+baseline that
 inventories the same hosts one at a time.  For fleets larger than
 ``--baseline-sample`` (25) hosts, that is the 100- and 1,000-host ones, the baseline is measured
 on a sample of hosts and extrapolated (the output says so), which keeps the whole run under
@@ -30,9 +36,10 @@ inventories without clocks and live counters).
 
 On this 2-core machine the simulator shares the cores with the client, so the wall time is
 bounded below by (client CPU + server CPU) / 2 whatever the process count; the table shows both.
+The fleet is served by ``--server-processes`` (2) processes, each a share of it.
 
 Run: ``.venv/bin/python benchmarks/bench_fleet.py [--sizes 10,100,1000] [--latency-ms 25]
-[--processes 1,2] [--auth basic]``.
+[--modes p1,p2,dask2] [--auth basic]``.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ async def _client(
     deadline: float,
     gc_mode: str = "tuned",
     processes: int = 1,
+    cluster: str | None = None,
 ) -> dict[str, Any]:
     import contextlib
     import functools
@@ -93,6 +101,7 @@ async def _client(
         timeout=deadline,
         pool_factory=functools.partial(SessionPool, limits=limits),
         processes=processes,
+        cluster=cluster,
     )
     with collector:
         usage0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -121,14 +130,21 @@ async def _client(
         "requests": result.requests,
         # Linux reports KiB.  With worker processes: this one's peak plus each worker at the
         # largest worker's peak (getrusage gives only the largest), an upper bound.
-        "maxrss_mib": (usage1.ru_maxrss + (processes - 1) * children1.ru_maxrss) / 1024,
+        "maxrss_mib": (usage1.ru_maxrss + (processes if processes > 1 else 0) * children1.ru_maxrss)
+        / 1024,
+        "client_maxrss_mib": usage1.ru_maxrss / 1024,
         "processes": processes,
         "digest": digest([r.value for r in result.succeeded if r.value is not None]),
     }
 
 
 def _run_client(
-    uris: list[str], concurrency: int, timeout: float, gc_mode: str = "tuned", processes: int = 1
+    uris: list[str],
+    concurrency: int,
+    timeout: float,
+    gc_mode: str = "tuned",
+    processes: int = 1,
+    cluster: str = "",
 ) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(uris, handle)
@@ -144,6 +160,7 @@ def _run_client(
                 str(timeout),
                 gc_mode,
                 str(processes),
+                cluster,
             ],
             capture_output=True,
             text=True,
@@ -182,51 +199,145 @@ def _run_peer(uris: list[str], threads: int) -> dict[str, Any]:
 # -- orchestrator --------------------------------------------------------------------------------
 
 
-class Server:
-    """The simulated fleet in its own process (``python -m aiohyperv.simulator._demo SPEC``)."""
+def _cpu_seconds(pid: int) -> float:
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, n_hosts: int, latency: float) -> None:
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Server:
+    """The simulated fleet, served by ``shards`` processes (``aiohyperv.simulator._demo``)."""
+
+    def __init__(self, n_hosts: int, latency: float, shards: int = 2) -> None:
         from aiohyperv.simulator._demo import FleetSpec
 
-        spec = FleetSpec(
-            hosts=n_hosts,
-            vms=VMS_PER_HOST,
-            seed=SEED,
-            latency_min=latency,
-            latency_max=latency,
-            jitter=0.0,
-            transport="http",
-        )
-        self.proc = subprocess.Popen(
+        shards = max(1, min(shards, n_hosts))
+        self.procs: list[subprocess.Popen[str]] = []
+        self.uris: list[str] = []
+        for shard in range(shards):
+            spec = FleetSpec(
+                hosts=n_hosts,
+                vms=VMS_PER_HOST,
+                seed=SEED,
+                latency_min=latency,
+                latency_max=latency,
+                jitter=0.0,
+                transport="http",
+                shard=shard,
+                shards=shards,
+            )
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "aiohyperv.simulator._demo",
+                        json.dumps(dataclasses.asdict(spec)),
+                    ],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        for proc in self.procs:  # each prints its share's URIs once it serves
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError("simulator process exited before serving")
+            self.uris.extend(json.loads(line)["uris"])
+
+    def cpu_seconds(self) -> float:
+        return sum(_cpu_seconds(p.pid) for p in self.procs)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+class DaskCluster:
+    """A ``dask scheduler`` and ``workers`` ``dask worker`` processes on 127.0.0.1."""
+
+    def __init__(self, workers: int, where: Path) -> None:
+        scheduler_file = where / "scheduler.json"
+        env = {k: v for k, v in os.environ.items() if "PASSWORD" not in k.upper()}
+        common = ["--no-dashboard", "--host", "127.0.0.1"]
+        self.scheduler = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "aiohyperv.simulator._demo",
-                json.dumps(dataclasses.asdict(spec)),
+                "distributed.cli.dask_scheduler",
+                "--port",
+                "0",
+                "--scheduler-file",
+                str(scheduler_file),
+                *common,
             ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError("simulator process exited before serving")
-        self.uris: list[str] = json.loads(line)["uris"]
+        self.workers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_worker",
+                    "--scheduler-file",
+                    str(scheduler_file),
+                    "--nthreads",
+                    "1",
+                    "--no-nanny",
+                    *common,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+            for _ in range(workers)
+        ]
+        from distributed import Client
 
-    def cpu_seconds(self) -> float:
-        stat = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(stat[11]) + int(stat[12])) / ticks
+        # The client waits for the scheduler file and the workers.
+        with Client(scheduler_file=str(scheduler_file), timeout=120) as client:
+            client.wait_for_workers(workers, timeout=120)
+            self.address: str = client.scheduler.address
+
+    def cpu(self) -> dict[str, float]:
+        figures = {"scheduler": _cpu_seconds(self.scheduler.pid)}
+        for n, w in enumerate(self.workers):
+            figures[f"worker {n + 1}"] = _cpu_seconds(w.pid)
+        return figures
+
+    def peaks(self) -> dict[str, float]:
+        figures = {"scheduler": _peak_rss_mib(self.scheduler.pid)}
+        for n, w in enumerate(self.workers):
+            figures[f"worker {n + 1}"] = _peak_rss_mib(w.pid)
+        return figures
 
     def stop(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        for proc in [*self.workers, self.scheduler]:
+            proc.terminate()
+        for proc in [*self.workers, self.scheduler]:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def main() -> None:
@@ -250,9 +361,13 @@ def main() -> None:
         "largest fleet only, as an extra row)",
     )
     parser.add_argument(
-        "--processes",
-        default="1,2",
-        help="client process counts to measure the concurrent inventory with (Fleet(processes=N))",
+        "--modes",
+        default="p1,p2,dask2",
+        help="concurrent modes to measure: pN (Fleet(processes=N)) and daskN (a cluster of N "
+        "workers, Fleet(cluster=...))",
+    )
+    parser.add_argument(
+        "--server-processes", type=int, default=2, help="processes serving the simulated fleet"
     )
     parser.add_argument(
         "--auth",
@@ -270,11 +385,12 @@ def main() -> None:
     started = time.perf_counter()
     latency = args.latency_ms / 1000
     sizes = [int(s) for s in args.sizes.split(",")]
-    process_counts = [int(p) for p in args.processes.split(",")]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
 
     print(
         f"fleet inventory benchmark: {VMS_PER_HOST} VMs/host, {args.latency_ms:g} ms added "
         f"latency per request, concurrency {args.concurrency}, auth {args.auth}, "
+        f"{args.server_processes} server processes, "
         f"client gc {args.gc}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
     )
     print("simulator in its own process; each client run in a fresh process (own CPU/RSS)\n")
@@ -288,7 +404,7 @@ def main() -> None:
     notes: list[str] = []
     for n in sizes:
         t0 = time.perf_counter()
-        server = Server(n, latency)
+        server = Server(n, latency, args.server_processes)
         startup = time.perf_counter() - t0
         try:
             cpu0 = server.cpu_seconds()
@@ -299,12 +415,20 @@ def main() -> None:
                 ]
             gc_mode = "default" if args.gc == "default" else "tuned"
             fleet: dict[str, Any] | None = None
-            for processes in process_counts:
+            runs: dict[str, dict[str, Any]] = {}
+            for mode in modes:
                 cpu0 = server.cpu_seconds()
-                run = _run_client(uris, args.concurrency, 120.0, gc_mode, processes)
-                _row(n, f"concurrent p{processes}", run, server.cpu_seconds() - cpu0)
+                if mode.startswith("dask"):
+                    run = _run_on_cluster(n, mode, uris, args.concurrency, gc_mode)
+                else:
+                    processes = int(mode.removeprefix("p"))
+                    run = _run_client(uris, args.concurrency, 120.0, gc_mode, processes)
+                    run["mode"] = f"concurrent p{processes}"
+                _row(n, run["mode"], run, server.cpu_seconds() - cpu0)
+                runs[mode] = run
                 if fleet is None or run["wall"] < fleet["wall"]:
                     fleet = run
+            _dask_overhead(n, runs, notes)
             assert fleet is not None
             if args.peer_threads != "none":
                 _compare_with_peer(n, uris, fleet, args.peer_threads, server, notes)
@@ -328,7 +452,7 @@ def main() -> None:
             _row(n, label, base, server_cpu * scale)
             print(
                 f"{'':>6} {'speed-up':<14} {'':>5} {base['wall'] / fleet['wall']:>7.1f}x"
-                f"   (best concurrent row, p{fleet['processes']}; server start {startup:.1f} s)"
+                f"   (best concurrent row, {fleet['mode']}; server start {startup:.1f} s)"
             )
             for error in fleet["errors"]:
                 notes.append(f"{n} hosts: {error}")
@@ -361,6 +485,47 @@ def _round_trips(auth: str) -> None:
         f"({alone['requests']} requests; one host alone at {ROUND_TRIP_LATENCY * 1000:.0f} ms "
         f"per request: {alone['wall']:.2f} s wall)\n"
     )
+
+
+def _run_on_cluster(
+    n: int, mode: str, uris: list[str], concurrency: int, gc_mode: str
+) -> dict[str, Any]:
+    """The inventory on a fresh Dask cluster of ``daskN`` workers; every process's figures."""
+    workers = int(mode.removeprefix("dask"))
+    with tempfile.TemporaryDirectory() as where:
+        cluster = DaskCluster(workers, Path(where))
+        try:
+            before = cluster.cpu()
+            run = _run_client(uris, concurrency, 120.0, gc_mode, 1, cluster.address)
+            after = cluster.cpu()
+            peaks = cluster.peaks()
+        finally:
+            cluster.stop()
+    cpu = {k: after[k] - before[k] for k in after}
+    run["client_cpu"] = run["cpu"]
+    run["cpu"] = run["cpu"] + sum(cpu.values())  # every process that did the work
+    run["maxrss_mib"] = run["client_maxrss_mib"] + sum(peaks.values())
+    run["mode"] = f"dask {workers}w"
+    run["detail"] = (
+        f"{n} hosts, dask {workers}w: client CPU {run['client_cpu']:.2f} s, peak RSS "
+        f"{run['client_maxrss_mib']:.0f} MiB; "
+        + "; ".join(f"{k} CPU {cpu[k]:.2f} s, peak RSS {peaks[k]:.0f} MiB" for k in cpu)
+    )
+    return run
+
+
+def _dask_overhead(n: int, runs: dict[str, dict[str, Any]], notes: list[str]) -> None:
+    base = runs.get("p1")
+    for mode, run in runs.items():
+        if "detail" in run:
+            notes.append(run["detail"])
+        if base is None or not mode.startswith(("dask", "p")) or mode == "p1":
+            continue
+        print(
+            f"{'':>6} {'overhead':<14} {run['mode']} vs p1: "
+            f"{(run['cpu'] - base['cpu']) / n * 1000:+.1f} ms CPU/host (all processes), "
+            f"{(run['wall'] - base['wall']) / n * 1000:+.1f} ms wall/host"
+        )
 
 
 def _compare_with_peer(
@@ -407,7 +572,14 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
         uris = json.loads(Path(sys.argv[2]).read_text())
         report = asyncio.run(
-            _client(uris, int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], int(sys.argv[6]))
+            _client(
+                uris,
+                int(sys.argv[3]),
+                float(sys.argv[4]),
+                sys.argv[5],
+                int(sys.argv[6]),
+                sys.argv[7] or None,
+            )
         )
         sys.stdout.write(json.dumps(report) + "\n")
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -105,11 +106,57 @@ async def unpicklable(host: FleetHost) -> object:
     return lambda: host.label
 
 
-async def credential_env(host: FleetHost) -> tuple[int, list[str]]:
-    """The pid that ran the host and the credential variables its environment holds."""
-    if _in_worker():
-        _mark()
+async def worker_name(host: FleetHost) -> str:
+    """The name of the Dask worker that ran the host."""
+    from distributed import get_worker
+
+    return str(get_worker().name)
+
+
+async def exposure(host: FleetHost) -> dict[str, bool]:
+    """Where the host's password shows in the process that runs the host.
+
+    ``/proc/self/environ`` is the environment the process was started with (what a child
+    inherited), which ``os.environ`` edits do not change; elsewhere ``os.environ`` stands in.
+    """
+    password = (await host.credentials()).password
+    environ = Path("/proc/self/environ")
+    if await asyncio.to_thread(environ.exists):
+        start_env = (await asyncio.to_thread(environ.read_bytes)).decode(errors="replace")
+    else:  # pragma: no cover - not Linux
+        start_env = "\0".join(f"{k}={v}" for k, v in os.environ.items())
+    return {
+        "environment": password in start_env,
+        "os.environ": any(password in v for v in os.environ.values()),
+        "command line": any(password in a for a in sys.argv),
+    }
+
+
+async def die_once(host: FleetHost) -> str:
+    """The first worker to run a host exits on the spot (a crash); every other run returns."""
+    try:
+        fd = os.open(Path(os.environ[MARKS_ENV]) / "died", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        await asyncio.sleep(0)
+        return host.label
+    os.close(fd)
+    os._exit(3)
+
+
+async def signal_then_hang(host: FleetHost) -> None:
+    """Write a byte to the FIFO ``started`` in the marks directory, then wait to be cancelled."""
+    try:
+        fd = os.open(Path(os.environ[MARKS_ENV]) / "started", os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        pass  # the test has stopped listening
     else:
-        await _until_a_worker_ran()
-    names = ("AIOHYPERV_PASSWORD", "OTHER_TOOL_PASSWORD", "SOME_PASSWD")
-    return os.getpid(), [name for name in names if name in os.environ]
+        os.write(fd, b"x")
+        os.close(fd)
+    await asyncio.sleep(60)
+
+
+async def unpicklable_odd(host: FleetHost) -> object:
+    """The label for even hosts, a value that cannot be pickled (a lambda) for odd ones."""
+    if int(host.label[2:4]) % 2:
+        return lambda: host.label
+    return host.label

@@ -1,4 +1,9 @@
-"""Fleet(processes=N): the same results as one process, failures isolated, nothing left over."""
+"""Fleet(processes=N): the same results as one process, failures isolated, nothing left over.
+
+Each test that matters for both mechanisms runs on both: a Dask ``LocalCluster`` (``dask``,
+used whenever ``distributed`` is installed) and a ``spawn`` ``ProcessPoolExecutor`` (``pool``,
+the fallback without it).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from aiohyperv._exceptions import (
 )
 from aiohyperv._transport import SessionPool
 from aiohyperv.fleet import EventKind, Fleet, FleetEvent
+from aiohyperv.fleet import _processes as processes_module
 from aiohyperv.fleet._inventory import inventory_op
 from aiohyperv.simulator import HostSpec
 
@@ -33,6 +39,19 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
+BACKENDS = ["dask", "pool"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which mechanism carries the batches (the pool: as if Dask were not installed)."""
+    name: str = request.param
+    if name == "dask":
+        pytest.importorskip("distributed")
+    else:
+        monkeypatch.setattr(processes_module, "dask_available", lambda: False)
+    return name
+
 
 @pytest.fixture
 def marks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -43,15 +62,15 @@ def marks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _stable(inventory: HostInventory | None) -> HostInventory | None:
-    """The inventory without what moves between two runs (uptime)."""
+    """The inventory without what moves between two runs (uptime, live CPU load)."""
     if inventory is None:
         return None
-    vms = tuple(dataclasses.replace(vm, uptime=None) for vm in inventory.vms)
+    vms = tuple(dataclasses.replace(vm, uptime=None, cpu_load=None) for vm in inventory.vms)
     return dataclasses.replace(inventory, vms=vms)
 
 
 def _worker_pids() -> set[int]:
-    """Live worker processes whose parent is this test process."""
+    """Live worker processes whose parent is this test process (either mechanism)."""
     me = str(os.getpid())
     found = set()
     for proc in Path("/proc").iterdir():
@@ -60,18 +79,19 @@ def _worker_pids() -> set[int]:
         with contextlib.suppress(OSError):
             cmdline = (proc / "cmdline").read_bytes()
             stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            if b"aiohyperv.fleet._processes" in cmdline and stat[1] == me and stat[0] != "Z":
+            worker = b"distributed.cli.dask_worker" in cmdline or b"spawn_main" in cmdline
+            if worker and stat[1] == me and stat[0] != "Z":
                 found.add(int(proc.name))
     return found
 
 
-async def test_same_inventory_as_one_process(start_hosts: StartHosts) -> None:
+async def test_same_inventory_as_one_process(start_hosts: StartHosts, backend: str) -> None:
     sims = await start_hosts([HostSpec(name=f"hv{i:02d}", vms=3 + i % 3) for i in range(8)])
     uris = [s.uri for s in sims] + [dead_uri()]
 
     one = await Fleet(uris, auth=CREDENTIALS, timeout=20).run(inventory_op)
     events: list[FleetEvent[HostInventory]] = []
-    many = await Fleet(uris, auth=CREDENTIALS, timeout=20, processes=3).run(
+    many = await Fleet(uris, auth=CREDENTIALS, timeout=20, processes=3, batch_size=2).run(
         inventory_op, on_event=events.append
     )
 
@@ -94,14 +114,26 @@ async def test_same_inventory_as_one_process(start_hosts: StartHosts) -> None:
     assert _worker_pids() == set()
 
 
-async def test_hosts_are_spread_over_the_processes(marks: Path) -> None:
+async def test_hosts_are_spread_over_the_processes(marks: Path, backend: str) -> None:
     uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(40)]
-    result = await Fleet(uris, concurrency=3, processes=3).run(_ops.whoami)
+    result = await Fleet(uris, concurrency=3, processes=2, batch_size=5).run(_ops.whoami)
     assert [r.value[0] for r in result if r.value] == [f"hv{i:02d}:5985" for i in range(40)]
     pids = {r.value[1] for r in result if r.value}
-    assert os.getpid() in pids  # this loop works on a share itself
-    assert len(pids) >= 2
+    assert os.getpid() not in pids  # the batches run in the workers only
+    assert len(pids) == 2
     assert _worker_pids() == set()
+
+
+async def test_never_more_workers_than_hosts(marks: Path, backend: str) -> None:
+    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(2)]
+    started: set[int] = set()
+
+    def on_event(event: FleetEvent[tuple[str, int]]) -> None:
+        started.update(_worker_pids())
+
+    result = await Fleet(uris, processes=8).run(_ops.whoami, on_event=on_event)
+    assert len(result.succeeded) == 2
+    assert 1 <= len(started) <= 2
 
 
 async def test_errors_cross_the_process_boundary_with_their_fields(start_hosts: StartHosts) -> None:
@@ -138,136 +170,128 @@ async def test_auth_callback_runs_in_this_process(start_hosts: StartHosts) -> No
     assert {pid for _, pid in asked} == {os.getpid()}
 
 
-async def test_a_dying_worker_fails_its_hosts_not_the_run(marks: Path) -> None:
-    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(40)]
-    result = await Fleet(uris, concurrency=4, processes=2, timeout=20).run(_ops.die_in_worker)
-    assert len(result) == 40
-    dead = [r for r in result.failed]
-    assert dead, "some hosts must have gone to the worker that died"
+async def test_workers_do_not_inherit_credential_variables(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    password = "env-password-" + os.urandom(6).hex()
+    monkeypatch.setenv("AIOHYPERV_USERNAME", "admin")
+    monkeypatch.setenv("AIOHYPERV_PASSWORD", password)
+    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(6)]
+    # No auth given: this process resolves it from its environment and sends it along.
+    result = await Fleet(uris, processes=2).run(_ops.exposure)
+    assert len(result.succeeded) == 6, result.errors
+    for r in result:
+        assert r.value == {"environment": False, "os.environ": False, "command line": False}
+    # The check can fail: this process has the password in its environment.
+    assert os.environ["AIOHYPERV_PASSWORD"] == password
+
+
+async def test_a_dying_worker_fails_its_hosts_not_the_run(marks: Path, backend: str) -> None:
+    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(12)]
+    result = await Fleet(uris, processes=2, batch_size=3, timeout=20).run(_ops.die_once)
+    assert len(result) == 12
+    dead = result.failed
+    assert dead, "the hosts of the batch whose worker died"
     for r in dead:
         assert type(r.error) is HyperVError
-        assert "worker process" in str(r.error) and "exited (code 3)" in str(r.error)
-    assert all(r.value == os.getpid() for r in result.succeeded)
+        assert r.error.host == r.host
+    assert all(r.value == r.host for r in result.succeeded)
+    if backend == "dask":  # the other worker carries on; only the lost batch fails
+        assert len(dead) == 3
+        assert "not idempotent" in str(dead[0].error)
+    else:  # a dead worker breaks a process pool: every unfinished batch fails
+        assert "worker process running it exited" in str(dead[0].error)
     assert _worker_pids() == set()
 
 
-async def test_cancelling_the_run_stops_the_workers() -> None:
+async def test_an_idempotent_batch_lost_with_its_worker_runs_again(marks: Path) -> None:
+    pytest.importorskip("distributed")
+    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(12)]
+    fleet = Fleet(uris, processes=2, batch_size=3, timeout=20)
+    result = await fleet.run(_ops.die_once, idempotent=True)
+    assert (marks / "died").exists()
+    assert [r.value for r in result] == [r.host for r in result]  # every host, once
+
+
+async def test_cancelling_the_run_stops_the_workers(marks: Path, backend: str) -> None:
+    fifo = marks / "started"
+    os.mkfifo(fifo)
+    listening = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(20)]
-    fleet = Fleet(uris, concurrency=4, processes=3, timeout=None)
+    fleet = Fleet(uris, concurrency=4, processes=2, timeout=None)
+    run = asyncio.create_task(fleet.run(_ops.signal_then_hang))
+    loop = asyncio.get_running_loop()
     started = asyncio.Event()
-    workers: set[int] = set()
-
-    def on_event(event: FleetEvent[int]) -> None:
-        if event.progress.started >= 6:  # 2 at a time in each of the 3 processes
-            workers.update(_worker_pids())
-            started.set()
-
-    run = asyncio.create_task(fleet.run(_ops.slow, on_event=on_event))
-    async with asyncio.timeout(30):
-        await started.wait()
+    loop.add_reader(listening, started.set)  # a worker wrote: it is running a host
+    try:
+        async with asyncio.timeout(90):
+            await started.wait()
+    finally:
+        loop.remove_reader(listening)
+        os.close(listening)
+    assert _worker_pids(), "the workers should be running"
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
         await run
-    assert workers, "the workers should have been running"
     assert _worker_pids() == set()
 
 
-async def test_results_larger_than_a_pipe_buffer_arrive_whole(marks: Path) -> None:
-    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(12)]
-    result = await Fleet(uris, concurrency=4, processes=2).run(_ops.big)
-    assert [r.value for r in result] == [f"hv{i:02d}:5985" * 100_000 for i in range(12)]
+async def test_what_cannot_run_in_worker_processes_is_refused_early() -> None:
+    uris = ["hyperv://hv01:5985/?transport=http", "hyperv://hv02:5985/?transport=http"]
+    with pytest.raises(ConfigError, match="processes must be at least 1"):
+        Fleet(uris, processes=0)
+    with pytest.raises(ConfigError, match="batch_size must be at least 1"):
+        Fleet(uris, processes=2, batch_size=0)
+    with pytest.raises(ConfigError, match="not both"):
+        Fleet(uris, processes=2, cluster="tcp://127.0.0.1:8786")
+    async with SessionPool() as pool:
+        with pytest.raises(ConfigError, match="cannot be shared"):
+            Fleet(uris, processes=2, pool=pool)
+        with pytest.raises(ConfigError, match="cannot be shared"):
+            Fleet(uris, cluster="tcp://127.0.0.1:8786", pool=pool)
+    assert Fleet(uris, processes=1).processes == 1
 
 
-async def test_leaving_the_stream_early_stops_the_workers(marks: Path) -> None:
-    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(30)]
-    fleet = Fleet(uris, concurrency=6, processes=3, timeout=None)
-    seen = 0
-    async with asyncio.timeout(60):
-        async with contextlib.aclosing(fleet.stream(_ops.slow_in_workers)) as stream:
-            async for _ in stream:  # the first result comes once a worker is busy
-                seen += 1
-                assert _worker_pids(), "a worker should be running a host"
-                break
-    assert seen == 1
-    assert _worker_pids() == set()
+def test_the_library_imports_no_dask() -> None:
+    """Dask is imported only by a run that uses it (``cluster=`` or ``processes``)."""
+    from tests.foundation.test_import_isolation import loaded_modules
+
+    names = loaded_modules("import aiohyperv, aiohyperv.fleet\nfrom aiohyperv.fleet import Fleet")
+    assert [n for n in names if n.split(".")[0] in ("dask", "distributed")] == []
+    # The same check sees Dask once a cluster module is loaded (it can fail).
+    names = loaded_modules("import aiohyperv.fleet._dask")
+    assert "distributed" in names
+
+
+async def test_a_result_that_cannot_cross_fails_that_host_only(marks: Path, backend: str) -> None:
+    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(6)]
+    result = await Fleet(uris, processes=2, batch_size=3).run(_ops.unpicklable_odd)
+    assert [r.ok for r in result] == [True, False] * 3
+    for r in result.failed:
+        assert type(r.error) is HyperVError
+        assert "could not be sent from the worker process" in str(r.error)
+        assert r.error.host == r.host
+    assert [r.value for r in result.succeeded] == [f"hv{i:02d}:5985" for i in (0, 2, 4)]
 
 
 @pytest.mark.parametrize("level", [logging.DEBUG, logging.ERROR])
 async def test_workers_log_at_the_parents_level(
-    level: int, marks: Path, capfd: pytest.CaptureFixture[str]
+    level: int, marks: Path, backend: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
     log = logging.getLogger("aiohyperv")
     saved = log.level
     log.setLevel(level)
     try:
-        uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(8)]
+        uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(4)]
         result = await Fleet(uris, concurrency=2, processes=2).run(_ops.logs)
     finally:
         log.setLevel(saved)
-    assert len(result.succeeded) == 8
+    assert len(result.succeeded) == 4
     _, err = capfd.readouterr()
     lines = [line for line in err.splitlines() if "debug line for" in line]
     if level == logging.DEBUG:
-        assert lines, "a worker ran hosts and should have logged"
+        assert lines, "the workers ran hosts and should have logged"
         assert all(line.startswith("aiohyperv.test[worker ") for line in lines)
     else:
         assert lines == []
-
-
-async def test_a_result_that_cannot_cross_fails_that_host_only(marks: Path) -> None:
-    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(8)]
-    result = await Fleet(uris, concurrency=2, processes=2).run(_ops.unpicklable)
-    from_workers = [r for r in result if r.error is not None]
-    assert from_workers, "a worker ran hosts"
-    for r in from_workers:
-        assert type(r.error) is HyperVError
-        assert "could not be sent from the worker process" in str(r.error)
-        assert r.error.host == r.host
-    assert all(callable(r.value) for r in result if r.error is None)  # this loop's own hosts
-
-
-async def test_prints_in_a_worker_do_not_break_the_results(
-    capfd: pytest.CaptureFixture[str],
-) -> None:
-    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(30)]
-    result = await Fleet(uris, concurrency=2, processes=2).run(_ops.chatty)
-    assert [r.value for r in result] == [f"hv{i:02d}:5985" for i in range(30)]
-    out, err = capfd.readouterr()
-    assert out.count("hello from") + err.count("hello from") == 30
-
-
-async def test_what_cannot_cross_a_process_boundary_is_refused_early() -> None:
-    uris = ["hyperv://hv01:5985/?transport=http", "hyperv://hv02:5985/?transport=http"]
-    with pytest.raises(ConfigError, match="processes must be at least 1"):
-        Fleet(uris, processes=0)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("sys.platform", "win32")
-        with pytest.raises(ConfigError, match="POSIX"):
-            Fleet(uris, processes=2)
-        assert Fleet(uris, processes=1).processes == 1
-    async with SessionPool() as pool:
-        with pytest.raises(ConfigError, match="cannot be shared"):
-            Fleet(uris, processes=2, pool=pool)
-
-    async def local(host: object) -> None:
-        return None
-
-    with pytest.raises(ConfigError, match="cannot be sent to a worker process"):
-        await Fleet(uris, processes=2).run(local)
-    assert _worker_pids() == set()
-
-
-async def test_workers_do_not_inherit_credential_variables(
-    marks: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AIOHYPERV_PASSWORD", "parent-only-secret")
-    monkeypatch.setenv("OTHER_TOOL_PASSWORD", "parent-only-secret")
-    monkeypatch.setenv("SOME_PASSWD", "parent-only-secret")
-    uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(12)]
-    result = await Fleet(uris, concurrency=2, processes=2).run(_ops.credential_env)
-    values = [r.unwrap() for r in result]
-    in_workers = [names for pid, names in values if pid != os.getpid()]
-    assert in_workers, "no worker ran a host"
-    assert all(names == [] for names in in_workers), in_workers
-    # This process keeps them: only the children's environment is trimmed.
-    assert os.environ["AIOHYPERV_PASSWORD"] == "parent-only-secret"
+    assert "distributed." not in err  # Dask's own lines stay quiet

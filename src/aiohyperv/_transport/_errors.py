@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import os
-import ssl
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -62,10 +61,11 @@ def _translate(exc: Exception, host: str, timeouts: Timeouts | None) -> HyperVEr
             "trust its CA with TLSOptions(ca_file=...) or, if you must, use no_verify=1",
             host=host,
         )
-        cert_error = exc.certificate_error
-        if isinstance(cert_error, ssl.SSLCertVerificationError):
-            error.tls_verify_code = cert_error.verify_code
-            error.tls_reason = cert_error.verify_message
+        # aiohttp's own wrappers subclass the ssl errors without their attributes.
+        code = getattr(exc.certificate_error, "verify_code", None)
+        message = getattr(exc.certificate_error, "verify_message", None)
+        error.tls_verify_code = code if isinstance(code, int) else None
+        error.tls_reason = message if isinstance(message, str) else None
         return error
     if isinstance(exc, aiohttp.ClientSSLError):
         error = ConnectError(f"TLS handshake with {host} failed: {exc}", host=host)

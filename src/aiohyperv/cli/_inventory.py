@@ -27,7 +27,7 @@ from aiohyperv.fleet._inventory import inventory_op
 
 from .._config import ConnectionURI, parse_uri
 from .._credentials import Credentials, default_auth, prompt_line
-from .._exceptions import ConfigError
+from .._exceptions import ConfigError, HyperVError
 from ._gc import tuned_gc
 from ._options import add_shared_options, make_pool, tls_options
 from ._output import FORMATS, SORT_KEYS, make_writer, sort_result, write_summary
@@ -109,6 +109,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _site(text: str) -> tuple[str, str]:
+    host, sep, site = text.rpartition("=")
+    if not sep or not host or not site:
+        raise argparse.ArgumentTypeError(f"expected HOST=SITE: {text!r}")
+    return host, site
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the inventory options to ``parser`` (used by both entry points)."""
     parser.add_argument(
@@ -185,6 +192,21 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="spread the hosts over N processes, for fleets too large for one core (default: 1;"
         " never more than the hosts)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask distributed cluster (tcp://HOST:8786, tls://...; needs "
+        "aiohyperv[dask]); credentials are resolved here and sent to the workers directly",
+    )
+    parser.add_argument(
+        "--site",
+        action="append",
+        default=[],
+        type=_site,
+        metavar="HOST=SITE",
+        help="with --scheduler: run HOST only on workers offering the Dask resource SITE "
+        "(dask worker --resources SITE=1); repeatable",
     )
     parser.add_argument(
         "--ask-password",
@@ -477,16 +499,21 @@ async def run_inventory_cli(
                     write_error.append(exc)
                     run_task.cancel()
 
-        fleet = await stack.enter_async_context(
-            Fleet(
+        try:
+            fleet = Fleet(
                 targets,
                 auth=auth,
                 concurrency=args.concurrency,
                 timeout=args.timeout,
                 processes=args.processes,
                 pool_factory=functools.partial(make_pool, tls) if tls is not None else None,
+                cluster=args.scheduler,
+                sites=dict(args.site),
             )
-        )
+        except ConfigError as exc:  # --processes with --scheduler, no Dask for --scheduler
+            err.write(f"{PROG}: error: {exc}\n")
+            return 2
+        await stack.enter_async_context(fleet)
         stack.enter_context(tuned_gc())  # a command run: this process is ours to tune
         run_task = asyncio.create_task(fleet.run(inventory_op, on_event=on_event))
         result: FleetResult[HostInventory]
@@ -497,6 +524,9 @@ async def run_inventory_cli(
             if not write_error:
                 raise
             raise write_error[0] from None
+        except HyperVError as exc:  # the run itself failed (no Dask scheduler at --scheduler)
+            err.write(f"{PROG}: error: {exc}\n")
+            return 1
         if args.sort:
             result = sort_result(result, args.sort)
         writer.finish(result)

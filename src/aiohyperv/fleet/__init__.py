@@ -10,6 +10,7 @@ from ._fleet import (
     FleetResult,
     HostOperation,
     HostResult,
+    idempotent,
 )
 from ._inventory import inventory, inventory_host, inventory_op
 from ._json import inventory_document, inventory_record, inventory_schema
@@ -30,6 +31,7 @@ __all__ = [
     "NicInfo",
     "SwitchInfo",
     "VMInventory",
+    "idempotent",
     "inventory",
     "inventory_document",
     "inventory_host",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
+import importlib.util
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +29,8 @@ from .._lifecycle import AsyncClosing
 from .._log import logger
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from .._credentials import AuthCallback
     from .._transport import Limits, SessionPool, WSManSession
     from ._model import HostInventory
@@ -43,12 +45,40 @@ __all__ = [
     "FleetResult",
     "HostOperation",
     "HostResult",
+    "idempotent",
 ]
 
 #: Hosts worked on at once unless told otherwise (the CLI's default too).
 DEFAULT_CONCURRENCY = 64
 
 T = TypeVar("T")
+OpT = TypeVar("OpT", bound=Callable[..., object])
+
+#: The attribute :func:`idempotent` sets on an operation.
+_IDEMPOTENT = "__aiohyperv_idempotent__"
+
+
+def idempotent(op: OpT) -> OpT:
+    """Declare that an operation only reads, so running it twice on a host is harmless.
+
+    A distributed run may then run it again on another worker when the worker running it is
+    lost (:meth:`Fleet.run`'s ``idempotent`` argument says the same for one run).  Operations
+    without it are never run twice: their hosts fail instead.
+
+    Example::
+
+        @idempotent
+        async def vm_names(host: FleetHost) -> list[str]: ...
+    """
+    vars(op)[_IDEMPOTENT] = True
+    return op
+
+
+def _is_idempotent(op: object, declared: bool | None) -> bool:
+    if declared is not None:
+        return declared
+    return getattr(op, _IDEMPOTENT, False) is True
+
 
 #: One auth source for every host, or a mapping from host to its own source.  Mapping keys may be
 #: the URI text as given, ``host:port`` (``ConnectionURI.host_label``) or the bare host name.
@@ -372,12 +402,25 @@ class Fleet(AsyncClosing):
             (:data:`FLEET_PER_HOST_CONNECTIONS`: fewer round trips of latency per host, while
             connection-based auth handshakes stay few over a fleet), and closes it.
         pool_factory: Builds the fleet's own pool, e.g. to pass ``Limits``/``Timeouts``.
-        processes: Worker processes to spread the hosts over (1: all in this event loop).
-            One loop spends ~15-20 ms of CPU per inventoried host, so past a few hundred
-            hosts a second core doubles the pace.  With more than one, the operation and
-            ``pool_factory`` must be picklable module-level callables, ``pool`` cannot be
-            shared, an auth callback is called here once per host, and ``concurrency`` is
-            split between the processes (see ``aiohyperv.fleet._processes``).  POSIX only.
+        processes: Worker processes on this machine to spread the hosts over (1: all in
+            this event loop; never more than there are hosts).  One loop spends ~15-20 ms of
+            CPU per inventoried host, so past a few hundred hosts a second core doubles the
+            pace.  With more than one, the hosts go in batches to a Dask ``LocalCluster``'s
+            workers when ``aiohyperv[dask]`` is installed, else to a ``spawn``
+            ``ProcessPoolExecutor``; the operation and ``pool_factory`` must pickle, ``pool``
+            cannot be shared, an auth callback is called here once per host, ``concurrency``
+            is split between the processes, and the workers do not inherit credential
+            environment variables (see ``aiohyperv.fleet._processes``).
+        cluster: Run on a Dask distributed cluster instead: the scheduler's address
+            (``tcp://host:8786``, ``tls://...``) or an asynchronous ``distributed.Client``.
+            Batches of hosts run as Dask tasks on the workers and their results stream back;
+            credentials are resolved here and sent to the workers directly, never in a task
+            key (see ``docs/DISTRIBUTED.md``).  Needs ``aiohyperv[dask]``.
+        sites: Host (URI text, ``host:port`` or host name) to site name.  On a cluster, a
+            site's hosts run only on workers offering a Dask resource of that name
+            (``dask worker --resources site-a=1``).  Ignored in one process.
+        batch_size: Hosts per batch with ``processes`` or ``cluster`` (None: adapts to the
+            number of hosts and of worker threads, a few batches per thread).
 
     Raises:
         ConfigError: A host URI cannot be parsed, or an argument is out of range.
@@ -393,18 +436,23 @@ class Fleet(AsyncClosing):
         pool: SessionPool | None = None,
         pool_factory: Callable[[], SessionPool] | None = None,
         processes: int = 1,
+        cluster: str | Client | None = None,
+        sites: Mapping[str, str] | None = None,
+        batch_size: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, not {concurrency}")
         if processes < 1:
             raise ConfigError(f"processes must be at least 1, not {processes}")
-        if processes > 1 and sys.platform == "win32":
-            # The workers read their hosts from a stdin pipe through the event loop, which
-            # Windows' proactor loop cannot do for a non-overlapped pipe.
-            raise ConfigError("processes > 1 needs a POSIX system (Linux, macOS)")
-        if processes > 1 and pool is not None:
+        if batch_size is not None and batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, not {batch_size}")
+        if processes > 1 and cluster is not None:
+            raise ConfigError("give either processes > 1 or a cluster, not both")
+        if cluster is not None and importlib.util.find_spec("distributed") is None:
+            raise ConfigError("running on a Dask cluster needs aiohyperv[dask] (distributed)")
+        if (processes > 1 or cluster is not None) and pool is not None:
             raise ConfigError(
-                "a SessionPool cannot be shared with worker processes (processes > 1)"
+                "a SessionPool cannot be shared with worker processes (processes > 1, cluster)"
             )
         if timeout is not None and timeout <= 0:
             raise ConfigError(f"timeout must be positive, not {timeout}")
@@ -421,6 +469,9 @@ class Fleet(AsyncClosing):
         self._owns_pool = False
         self._pool_factory = pool_factory
         self.processes = processes
+        self.cluster = cluster
+        self._sites = dict(sites) if sites else {}
+        self.batch_size = batch_size
         self._entered = False
 
     def __repr__(self) -> str:
@@ -474,6 +525,13 @@ class Fleet(AsyncClosing):
                 return found
         return None
 
+    def _site_for(self, text: str, uri: ConnectionURI) -> str | None:
+        for key in (text, uri.host_label, uri.hostname):
+            found = self._sites.get(key)
+            if found is not None:
+                return found
+        return None
+
     # -- running -----------------------------------------------------------------------------
 
     async def run(
@@ -481,6 +539,7 @@ class Fleet(AsyncClosing):
         op: HostOperation[T],
         *,
         on_event: Callable[[FleetEvent[T]], object] | None = None,
+        idempotent: bool | None = None,
     ) -> FleetResult[T]:
         """Run ``op`` on every host and gather the results.
 
@@ -489,6 +548,10 @@ class Fleet(AsyncClosing):
             on_event: Called (synchronously, in the worker) for every started, succeeded and
                 failed event; for progress bars and logs.  It must not block; an exception it
                 raises is a bug in the caller and aborts the whole run.
+            idempotent: Whether ``op`` may run twice on a host (it only reads).  Matters on a
+                cluster or with ``processes``: a batch lost with its worker is then run again
+                elsewhere; otherwise its hosts fail with an error saying so.  None: what the
+                operation declares with :func:`idempotent` (``inventory_op`` does).
 
         Returns:
             A :class:`FleetResult` with one result per host, in input order.
@@ -500,7 +563,8 @@ class Fleet(AsyncClosing):
         """
         t0 = time.perf_counter()
         results: list[HostResult[T]] = []
-        async with contextlib.aclosing(self.stream(op, on_event=on_event)) as stream:
+        stream = self.stream(op, on_event=on_event, idempotent=idempotent)
+        async with contextlib.aclosing(stream):
             async for result in stream:
                 results.append(result)
         results.sort(key=lambda r: r.index)
@@ -512,13 +576,14 @@ class Fleet(AsyncClosing):
         """Collect the standard inventory of every host (``run(inventory_op)``)."""
         from ._inventory import inventory_op
 
-        return await self.run(inventory_op, on_event=on_event)
+        return await self.run(inventory_op, on_event=on_event, idempotent=True)
 
     async def stream(
         self,
         op: HostOperation[T],
         *,
         on_event: Callable[[FleetEvent[T]], object] | None = None,
+        idempotent: bool | None = None,
     ) -> AsyncGenerator[HostResult[T], None]:
         """Yield each host's result as soon as it completes.
 
@@ -526,7 +591,8 @@ class Fleet(AsyncClosing):
         still in flight and waits for them.  Use ``contextlib.aclosing`` to make that happen at
         once rather than when the generator is collected.
         """
-        async with contextlib.aclosing(self.events(op, on_event=on_event)) as events:
+        events = self.events(op, on_event=on_event, idempotent=idempotent)
+        async with contextlib.aclosing(events):
             async for event in events:
                 if event.result is not None:
                     yield event.result
@@ -536,11 +602,14 @@ class Fleet(AsyncClosing):
         op: HostOperation[T],
         *,
         on_event: Callable[[FleetEvent[T]], object] | None = None,
+        idempotent: bool | None = None,
     ) -> AsyncGenerator[FleetEvent[T], None]:
         """Yield every progress event (started, succeeded, failed) of a run, as it happens.
 
         Each event carries a :class:`FleetProgress` snapshot; succeeded and failed events carry
-        the host's :class:`HostResult`.
+        the host's :class:`HostResult`.  On Dask (a cluster, or ``processes`` with Dask
+        installed) workers announce each host as it starts and results arrive a batch at a
+        time; with a process pool, a batch's hosts are reported started when it returns.
         """
         # Unbounded queue + a semaphore of free slots: producers wait for a slot (backpressure),
         # while the end-of-run marker can always be queued without waiting.
@@ -553,7 +622,9 @@ class Fleet(AsyncClosing):
             await slots.acquire()
             queue.put_nowait(event)
 
-        runner = asyncio.create_task(self._drive(op, emit), name="aiohyperv-fleet")
+        runner = asyncio.create_task(
+            self._drive(op, emit, _is_idempotent(op, idempotent)), name="aiohyperv-fleet"
+        )
         runner.add_done_callback(lambda _: queue.put_nowait(_DONE))
         try:
             while True:
@@ -570,24 +641,30 @@ class Fleet(AsyncClosing):
                 await asyncio.wait([runner])
 
     async def _drive(
-        self, op: HostOperation[T], emit: Callable[[FleetEvent[T]], Awaitable[None]]
+        self,
+        op: HostOperation[T],
+        emit: Callable[[FleetEvent[T]], Awaitable[None]],
+        idempotent: bool,
     ) -> None:
         counts = _Counts(total=len(self._hosts))
         hosts: Iterator[tuple[int, tuple[str, ConnectionURI]]] = iter(enumerate(self._hosts))
         pool_was_set = self._pool is not None
         processes = min(self.processes, len(self._hosts))
-        if processes > 1:
-            from ._processes import check_sendable, start_workers
+        if self.cluster is not None and self._hosts:
+            from ._dask import run_on_cluster
 
-            check_sendable(self, op)
+            await run_on_cluster(
+                self, op, counts, emit, idempotent=idempotent, cluster=self.cluster
+            )
+            return
+        if processes > 1:
+            from ._processes import run_local
+
+            await run_local(self, op, counts, emit, idempotent=idempotent, processes=processes)
+            return
         try:
             async with asyncio.TaskGroup() as tg:
-                local = self.concurrency
-                if processes > 1:
-                    # This loop works on a share of the hosts itself while the worker
-                    # processes start, and they all take hosts from the same iterator.
-                    local, hosts = start_workers(self, tg, op, hosts, counts, emit, processes)
-                for n in range(min(local, len(self._hosts))):
+                for n in range(min(self.concurrency, len(self._hosts))):
                     tg.create_task(self._worker(op, hosts, counts, emit), name=f"fleet-worker-{n}")
         finally:
             # A run outside ``async with`` closes the pool it had to open.

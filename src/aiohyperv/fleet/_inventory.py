@@ -46,6 +46,7 @@ from ..hyperv._stats import demand_mib, health_label, heartbeat_label, replicati
 from ..hyperv._vhd import read_disk_image
 from ..hyperv._wql import VIRTUAL_MACHINE
 from ..wsman import NAMESPACE_CIMV2, NAMESPACE_V1, NAMESPACE_V2, Filter, resource_uri, wildcard_uri
+from ._fleet import idempotent
 from ._model import DiskInfo, HostInventory, NicInfo, SwitchInfo, VMInventory
 
 if TYPE_CHECKING:
@@ -405,6 +406,7 @@ async def collect_inventory(
     return await _finish(session, host, "v1", {**cim_rows, **v1})
 
 
+@idempotent  # it only reads: a batch lost with its worker may run again elsewhere
 async def inventory_op(host: FleetHost) -> HostInventory:
     """The per-host operation of a fleet inventory, for :meth:`Fleet.run`/:meth:`Fleet.stream`.
 

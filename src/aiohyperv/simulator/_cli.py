@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import subprocess
 import sys
 from typing import TYPE_CHECKING
 
@@ -100,7 +101,33 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument(
         "--job-ms", type=float, default=100.0, help="simulated job duration (default 100 ms)"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve the fleet from N processes, each a consecutive share of the hosts (the same "
+        "fleet and ports as one process), so that serving is not bound to one core",
+    )
+    # One share of a --processes fleet: "I/N" (set by the parent for its children).
+    parser.add_argument("--shard", type=_shard, default=(0, 1), help=argparse.SUPPRESS)
     return parser
+
+
+def _shard(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    try:
+        shard = (int(index), int(count))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N: {text!r}") from None
+    if not 0 <= shard[0] < shard[1]:
+        raise argparse.ArgumentTypeError(f"expected 0 <= I < N: {text!r}")
+    return shard
+
+
+def shard_range(hosts: int, index: int, count: int) -> range:
+    """The hosts (consecutive indexes) share ``index`` of ``count`` serves."""
+    return range(hosts * index // count, hosts * (index + 1) // count)
 
 
 def _accepted(allow_basic: bool, allow_unencrypted: bool, https: bool, certs: bool) -> str:
@@ -154,6 +181,8 @@ async def _serve(
     )
     for host in hosts:
         host.faults.latency = args.latency_ms / 1000.0
+    share = shard_range(len(hosts), *args.shard)
+    hosts = hosts[share.start : share.stop]
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -162,7 +191,7 @@ async def _serve(
     async with SimulatorServer(
         hosts,
         listen=args.listen,
-        port=args.port,
+        port=args.port + share.start if args.port else 0,
         transport=args.transport,
         client_ca_pem=client_ca,
     ) as server:
@@ -190,6 +219,8 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
         The process exit status.
     """
     args = build_parser().parse_args(argv)
+    if args.processes > 1 and args.shard == (0, 1):
+        return _serve_from_processes(list(argv if argv is not None else sys.argv[1:]), args)
     try:
         client_ca = _read_client_ca(args)
         return asyncio.run(_serve(args, client_ca=client_ca))
@@ -203,3 +234,54 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+
+
+def _serve_from_processes(argv: list[str], args: argparse.Namespace) -> int:
+    """Start one child per share of the fleet, print their URIs in fleet order, wait.
+
+    Each child is this command with ``--shard I/N``: it builds the whole (seeded) fleet and
+    serves its consecutive share, so the URIs, ports and hosts are those of one process.
+    """
+    count = min(args.processes, max(1, args.hosts))
+    children: list[subprocess.Popen[str]] = []
+    code = "import sys; from aiohyperv.simulator._cli import cli_main; sys.exit(cli_main())"
+    try:
+        for index in range(count):
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", code, *argv, "--shard", f"{index}/{count}"],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        summary = ""
+        for child in children:
+            assert child.stdout is not None
+            for line in child.stdout:  # its URIs, its auth line, then "serving ..."
+                if line.startswith("serving "):
+                    break
+                if line.startswith("hyperv://"):
+                    print(line, end="")
+                else:
+                    summary = line
+            else:
+                print("aiohyperv simulate: a serving process exited", file=sys.stderr)
+                return 1
+        print(summary, end="")
+        print(
+            f"serving {args.hosts} simulated hosts from {count} processes; Ctrl+C to stop",
+            flush=True,
+        )
+        with contextlib.suppress(NotImplementedError, ValueError, AttributeError):
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        for child in children:
+            child.wait()
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            child.wait()
+            if child.stdout is not None:
+                child.stdout.close()

@@ -59,6 +59,8 @@ class FleetSpec:
         failing: Make this many hosts (the last ones) fail: wrong password, WMI fault,
             connection refused, in turn.
         username / password: What the hosts accept.
+        shard / shards: Serve only share ``shard`` of ``shards`` (consecutive hosts) of the
+            fleet, so that several processes can serve one fleet between them.
     """
 
     hosts: int = 50
@@ -71,6 +73,8 @@ class FleetSpec:
     failing: int = 0
     username: str = "admin"
     password: str = dataclasses.field(default="secret", repr=False)
+    shard: int = 0
+    shards: int = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,7 +139,10 @@ def _build(spec: FleetSpec) -> SimulatorServer:
             host.faults.fault_rate = 1.0
         else:
             host.faults.refuse_connections = True
-    return SimulatorServer(hosts, transport=spec.transport)
+    share = slice(
+        len(hosts) * spec.shard // spec.shards, len(hosts) * (spec.shard + 1) // spec.shards
+    )
+    return SimulatorServer(hosts[share], transport=spec.transport)
 
 
 @contextlib.asynccontextmanager
