@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aiohyperv._credentials import default_auth
 from aiohyperv._exceptions import HyperVError
-from aiohyperv.hyperv import connect
 
 from ._commands import Command, Context, add_commands
 from ._format import safe_line
@@ -241,6 +240,9 @@ async def _dispatch(
         # Refused here, before any request: a read-only run must not even connect for it.
         err.write(f"error: {command.name} changes the host; the connection is read-only (-r)\n")
         return 1
+    # Imported here: the driver (and its HTTP client) only for commands that connect.
+    from aiohyperv.hyperv._connection import connect
+
     try:
         credentials = auth if auth is not None else default_auth(interactive=True)
         async with connect(
