@@ -17,9 +17,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from aiohyperv.fleet._fleet import Fleet, FleetEvent
-from aiohyperv.fleet._inventory import inventory_op
-
 from .._config import ConnectionURI, parse_uri
 from .._credentials import Credentials, default_auth
 from .._exceptions import ConfigError
@@ -29,7 +26,7 @@ from ._output import FORMATS, ProgressBar, make_writer, write_summary
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from aiohyperv.fleet._fleet import FleetAuth
+    from aiohyperv.fleet._fleet import FleetAuth, FleetEvent
     from aiohyperv.fleet._model import HostInventory
 
 __all__ = ["add_inventory_parser", "cli_inventory", "run_inventory_cli"]
@@ -211,6 +208,10 @@ async def run_inventory_cli(
     Returns:
         0 if every host succeeded, 1 if any failed, 2 for usage errors.
     """
+    # Imported here: `aiohyperv --help` builds this command's parser without the fleet.
+    from aiohyperv.fleet._fleet import Fleet
+    from aiohyperv.fleet._inventory import inventory_op
+
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     try:
