@@ -22,8 +22,8 @@ hands the merging of its tree to whatever runs next, while an aiohyperv parse me
 (its result is freed inside the call).  The best time over both orders, which lets the floor
 skip that cost, is printed too, for information.  Run it also with
 ``GLIBC_TUNABLES=glibc.malloc.mxfast=0``, which turns the fast lists off (no merging on either
-side): docs/PERFORMANCE.md gives all three.  Also for information: the ratio on a small (20-instance) PullResponse like the ones the
-fleet inventory parses.
+side): docs/PERFORMANCE.md gives all three.  Also for information: the ratio on a small
+(20-instance) PullResponse like the ones the fleet inventory parses.
 
 Run: ``.venv/bin/python benchmarks/bench_parse.py [--instances 1000] [--repeats 15]``
 """
