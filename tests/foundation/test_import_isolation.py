@@ -55,3 +55,15 @@ def test_the_check_sees_the_simulator_when_it_is_loaded() -> None:
     assert "aiohyperv.simulator._auth" in found
     assert "aiohyperv.simulator._codec" in found
     assert "aiohttp.web" in found
+
+
+@pytest.mark.parametrize("package", ["aiohyperv", "aiohyperv.hyperv", "aiohyperv.fleet"])
+def test_importing_a_package_loads_no_http_client(package: str) -> None:
+    """The re-exports load on first use: importing the package alone loads no aiohttp."""
+    names = loaded_modules(f"import {package}")
+    assert [n for n in names if n == "aiohttp" or n.startswith("aiohttp.")] == []
+
+
+def test_the_http_client_loads_on_first_use() -> None:
+    names = loaded_modules("import aiohyperv\naiohyperv.SessionPool")
+    assert "aiohttp" in names

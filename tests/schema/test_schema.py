@@ -6,6 +6,7 @@ hold the schema to what libvirt's client requires, and keep it lazy.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import subprocess
 import sys
@@ -196,7 +197,8 @@ def test_import_parses_no_namespace() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
-    assert out.strip() == "['aiohyperv.schema._model']"
+    # The package's re-exports load on first use, so the model may not be loaded either.
+    assert set(ast.literal_eval(out.strip())) <= {"aiohyperv.schema._model"}
 
 
 def test_all_is_the_sorted_set_of_public_names() -> None:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from aiohyperv._credentials import default_auth
 from aiohyperv._exceptions import ConfigError, NotFound, VMNotFound
-from aiohyperv.hyperv import connect
 
 from ._format import format_kv, format_table
 
@@ -199,6 +198,8 @@ async def cmd_migrate(ctx: Context) -> int:
     # itself (Msvm_VirtualSystemMigrationService), given the destination's host name, which is
     # read from the destination (Win32_ComputerSystem.DNSHostName), then the domain is looked
     # up there to confirm it arrived.
+    from aiohyperv.hyperv._connection import connect  # the driver only when a command connects
+
     dom = await ctx.domain()
     live = True if ctx.args.live else False if ctx.args.offline else None
     async with connect(

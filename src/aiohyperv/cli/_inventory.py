@@ -22,8 +22,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from aiohyperv.fleet._fleet import DEFAULT_CONCURRENCY, Fleet, FleetEvent
-from aiohyperv.fleet._inventory import inventory_op
+from aiohyperv.fleet._fleet import DEFAULT_CONCURRENCY
 
 from .._config import ConnectionURI, parse_uri
 from .._credentials import Credentials, default_auth, prompt_line
@@ -36,7 +35,7 @@ from ._progress import LiveProgress
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from aiohyperv.fleet._fleet import FleetAuth, FleetResult
+    from aiohyperv.fleet._fleet import FleetAuth, FleetEvent, FleetResult
     from aiohyperv.fleet._model import HostInventory
 
 __all__ = ["add_inventory_parser", "cli_inventory", "run_inventory_cli"]
@@ -425,6 +424,10 @@ async def run_inventory_cli(
     Raises:
         BrokenPipeError: stdout was closed by its reader (``| head``); the run was stopped.
     """
+    # Imported here: `aiohyperv --help` builds this command's parser without the fleet.
+    from aiohyperv.fleet._fleet import Fleet
+    from aiohyperv.fleet._inventory import inventory_op
+
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     quiet = bool(getattr(args, "quiet", False))

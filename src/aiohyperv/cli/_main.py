@@ -30,7 +30,6 @@ from aiohyperv import __version__
 from aiohyperv._config import parse_uri
 from aiohyperv._credentials import ChainAuth, default_auth
 from aiohyperv._exceptions import ConfigError, HyperVError
-from aiohyperv.hyperv import connect
 
 from ._advice import describe
 from ._commands import Command, Context, add_commands
@@ -385,6 +384,9 @@ async def _run_command(
     err: TextIO,
     auth: Credentials | AuthCallback,
 ) -> int:
+    # Imported here: the driver (and its HTTP client) only for commands that connect.
+    from aiohyperv.hyperv._connection import connect
+
     try:
         tls = tls_options(args)
         async with contextlib.AsyncExitStack() as stack:
