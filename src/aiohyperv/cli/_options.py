@@ -12,10 +12,9 @@ import argparse
 from typing import TYPE_CHECKING
 
 from .._exceptions import ConfigError
-from .._transport import TLSOptions
 
 if TYPE_CHECKING:
-    from .._transport import SessionPool
+    from .._transport import SessionPool, TLSOptions
 
 __all__ = ["add_shared_options", "make_pool", "tls_options"]
 
@@ -66,6 +65,8 @@ def tls_options(args: argparse.Namespace) -> TLSOptions | None:
         raise ConfigError("--client-key needs --client-cert")
     if ca_file is None and client_cert is None and not no_verify:
         return None
+    from .._transport import TLSOptions  # the transport (and aiohttp) only when used
+
     return TLSOptions(
         verify=not no_verify, ca_file=ca_file, client_cert=client_cert, client_key=client_key
     )
