@@ -17,6 +17,7 @@ __all__ = [
     "COMPUTER_SYSTEM",
     "CONCRETE_JOB",
     "DEVICE_KEYS",
+    "DISK_DRIVE",
     "DISPLAY_CONTROLLER",
     "ENABLED_LOGICAL_ELEMENT",
     "ETHERNET_PORT_ALLOCATION",
@@ -26,6 +27,7 @@ __all__ = [
     "RASD",
     "SERVICE",
     "SERVICE_KEYS",
+    "VIDEO_HEAD",
     "add_associations",
 ]
 
@@ -61,6 +63,21 @@ DEVICE_KEYS = "CreationClassName DeviceID SystemCreationClassName SystemName"
 #: Msvm_SyntheticDisplayController and Msvm_S3DisplayController print ``string EnabledState``
 #: and ``uint16 CreationClassName``; their property tables and every other CIM_LogicalDevice
 #: say uint16 and string, which is what the blocks above declare.
+# CIM_VideoHead's own properties (Msvm_VideoHead in both namespaces).
+VIDEO_HEAD = """uint16 LocationIndicator; uint32 CurrentBitsPerPixel;
+    uint32 CurrentHorizontalResolution; uint32 CurrentVerticalResolution;
+    uint32 MaxRefreshRate; uint32 MinRefreshRate; uint32 CurrentRefreshRate;
+    uint16 CurrentScanMode; string OtherCurrentScanMode; uint64 CurrentNumberOfColors;
+    uint32 CurrentNumberOfRows; uint32 CurrentNumberOfColumns;"""
+# CIM_DiskDrive and CIM_MediaAccessDevice's own properties (Msvm_DiskDrive in both namespaces).
+DISK_DRIVE = """uint16 Capabilities[]; string CapabilityDescriptions[]; string ErrorMethodology;
+    string CompressionMethod; uint32 NumberOfMediaSupported; uint64 MaxMediaSize;
+    uint64 DefaultBlockSize; uint64 MaxBlockSize; uint64 MinBlockSize;
+    boolean NeedsCleaning; boolean MediaIsLocked; uint16 Security; datetime LastCleaned;
+    uint64 MaxAccessTime; uint32 UncompressedDataRate; uint64 LoadTime; uint64 UnloadTime;
+    uint64 MountCount; datetime TimeOfLastMount; uint64 TotalMountTime;
+    string UnitsDescription; uint64 MaxUnitsBeforeCleaning; uint64 UnitsUsed;
+    uint32 DriveNumber;"""
 DISPLAY_CONTROLLER = (
     LOGICAL_DEVICE
     + """datetime TimeOfLastReset; uint16 ProtocolSupported; uint32 MaxNumberControlled;

@@ -10,6 +10,7 @@ from aiohyperv.schema._common import (
     COMPUTER_SYSTEM,
     CONCRETE_JOB,
     DEVICE_KEYS,
+    DISK_DRIVE,
     DISPLAY_CONTROLLER,
     ETHERNET_PORT_ALLOCATION,
     LOGICAL_DEVICE,
@@ -17,6 +18,7 @@ from aiohyperv.schema._common import (
     RASD,
     SERVICE,
     SERVICE_KEYS,
+    VIDEO_HEAD,
     add_associations,
 )
 from aiohyperv.schema._model import Schema
@@ -161,26 +163,13 @@ def build() -> Schema:
         "Msvm_VideoHead",
         "CIM_VideoHead " + device,
         dev_keys,
-        LOGICAL_DEVICE
-        + """uint16 LocationIndicator; uint32 CurrentBitsPerPixel;
-        uint32 CurrentHorizontalResolution; uint32 CurrentVerticalResolution;
-        uint32 MaxRefreshRate; uint32 MinRefreshRate; uint32 CurrentRefreshRate;
-        uint16 CurrentScanMode; string OtherCurrentScanMode; uint64 CurrentNumberOfColors;
-        uint32 CurrentNumberOfRows; uint32 CurrentNumberOfColumns;""",
+        LOGICAL_DEVICE + VIDEO_HEAD,
     )
     s.add(
         "Msvm_DiskDrive",
         "CIM_DiskDrive CIM_MediaAccessDevice " + device,
         dev_keys,
-        LOGICAL_DEVICE
-        + """uint16 Capabilities[]; string CapabilityDescriptions[]; string ErrorMethodology;
-        string CompressionMethod; uint32 NumberOfMediaSupported; uint64 MaxMediaSize;
-        uint64 DefaultBlockSize; uint64 MaxBlockSize; uint64 MinBlockSize;
-        boolean NeedsCleaning; boolean MediaIsLocked; uint16 Security; datetime LastCleaned;
-        uint64 MaxAccessTime; uint32 UncompressedDataRate; uint64 LoadTime; uint64 UnloadTime;
-        uint64 MountCount; datetime TimeOfLastMount; uint64 TotalMountTime;
-        string UnitsDescription; uint64 MaxUnitsBeforeCleaning; uint64 UnitsUsed;
-        uint32 DriveNumber;""",
+        LOGICAL_DEVICE + DISK_DRIVE,
     )
     s.add(
         "Msvm_VirtualSystemManagementService",
