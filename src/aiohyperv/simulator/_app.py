@@ -622,7 +622,7 @@ def _query(
 def _items(
     instances: list[Instance], mode: EnumerationMode, projection: frozenset[str] | None
 ) -> list[str]:
-    """The items of a batch as finished XML (the shapes ``wsman._server._item_xml`` writes)."""
+    """The items of a batch as finished XML (the shapes ``simulator._codec._item_xml`` writes)."""
     if mode is EnumerationMode.OBJECTS:
         return [to_xml(inst, only=projection) for inst in instances]
     out: list[str] = []
