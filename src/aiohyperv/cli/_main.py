@@ -146,9 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(subparsers, [common])
     _add_delegates(subparsers)
     completion = subparsers.add_parser(
-        "completion", help="print a shell completion script (completion bash)"
+        "completion", help="print a shell completion script (completion bash|zsh|fish)"
     )
-    completion.add_argument("shell", choices=("bash",), help="the shell")
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
     completion.set_defaults(_delegate="completion", _choices=subparsers.choices)
     helper = subparsers.add_parser("help", help="print help, or a command's help (help COMMAND)")
     helper.add_argument("topic", nargs="?", metavar="COMMAND", help="the command to explain")
@@ -267,9 +267,9 @@ async def _dispatch(
 
         return await run_inventory_cli(args, stdout=out, stderr=err)
     if delegate == "completion":
-        from ._completion import bash_script
+        from ._completion import script
 
-        out.write(bash_script(parser, args._choices))
+        out.write(script(args.shell, parser, args._choices))
         return 0
     if delegate == "help":
         topic = args.topic
