@@ -281,6 +281,9 @@ async def _dispatch(
             return 1
         from ._shell import run_shell
 
+        if auth is None:  # resolved once: every line (migrate's second host too) uses it
+            auth = default_auth(interactive=True)
+
         async def on_connection(line: argparse.Namespace, session: HyperVConnection) -> int:
             return await _with_deadline(parser, line, out, err, auth, session)
 
