@@ -178,3 +178,50 @@ async def test_progress_ticks_and_names_the_host_that_hangs(env: dict[str, str])
                 assert "3 VMs" in term.screen
             finally:
                 term.close()
+
+
+async def test_shell_runs_typed_commands_over_one_connection(env: dict[str, str]) -> None:
+    env = {**env, "AIOHYPERV_USERNAME": "admin", "AIOHYPERV_PASSWORD": "secret"}
+    async with run_simulator(HostSpec(name="hv-shell", vms=2, seed=5)) as sim:
+        term = Terminal("-c", sim.uris[0], env=env)  # no command, on a terminal: the shell
+        try:
+            await asyncio.to_thread(term.expect, r"aiohyperv # ")
+            term.type("hostname\r")
+            await asyncio.to_thread(term.expect, r"hv-shell\r?\n(.|\n)*aiohyperv # ")
+            term.type("dominfo no-such-vm\r")  # an error is one line, and the shell goes on
+            await asyncio.to_thread(term.expect, r"error: [^\n]*no-such-vm[^\n]*\n(.|\n)*# ")
+            term.type("list --all\r")
+            listing = await asyncio.to_thread(term.expect, r"Name(.|\n)*?aiohyperv # ")
+            assert len(re.findall(r"(running|shut off|paused|saved)", listing[0])) == 2
+        except BaseException:
+            term.close()
+            raise
+        term.type("quit\r")
+        code = await asyncio.to_thread(term.wait)  # closes the terminal
+    assert code == 0, term.screen
+    assert "Traceback" not in term.screen
+
+
+async def test_ctrl_c_in_the_shell_cancels_the_command_not_the_shell(env: dict[str, str]) -> None:
+    env = {**env, "AIOHYPERV_USERNAME": "admin", "AIOHYPERV_PASSWORD": "secret"}
+    with socket.socket() as hang:
+        hang.bind(("127.0.0.1", 0))
+        hang.listen(8)  # accepts connections (in the backlog) and never answers
+        hanging = f"hyperv://127.0.0.1:{hang.getsockname()[1]}/?transport=http"
+        async with run_simulator(HostSpec(name="hv-shell", vms=1, seed=5)) as sim:
+            term = Terminal("-c", sim.uris[0], "shell", env=env)
+            try:
+                await asyncio.to_thread(term.expect, r"aiohyperv # ")
+                term.type(f"inventory {hanging}\r")
+                await asyncio.to_thread(term.expect, r"waiting for: ")  # it runs, and hangs
+                term.type("\x03")
+                await asyncio.to_thread(term.expect, r"interrupted(.|\n)*aiohyperv # ")
+                term.type("hostname\r")
+                await asyncio.to_thread(term.expect, r"hv-shell\r?\n(.|\n)*aiohyperv # ")
+            except BaseException:
+                term.close()
+                raise
+            term.type("exit\r")
+            code = await asyncio.to_thread(term.wait)
+    assert code == 0, term.screen  # the status of the last command (hostname)
+    assert "Traceback" not in term.screen

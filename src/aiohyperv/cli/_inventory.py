@@ -27,6 +27,7 @@ from aiohyperv.fleet._fleet import DEFAULT_CONCURRENCY
 from .._config import ConnectionURI, parse_uri
 from .._credentials import Credentials, default_auth, prompt_line
 from .._exceptions import ConfigError, HyperVError
+from ._filter import FIELDS, parse_filters
 from ._gc import tuned_gc
 from ._options import add_shared_options, make_pool, tls_options
 from ._output import FORMATS, SORT_KEYS, make_writer, sort_result, write_summary
@@ -164,6 +165,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="COLUMNS",
         type=lambda text: [c.strip() for c in text.split(",") if c.strip()],
         help="CSV only: the columns to write, comma-separated (default: all)",
+    )
+    output.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="keep hosts and VMs where FIELD<OP>VALUE holds (OP: = != < <= > >=; text is a "
+        "case-insensitive glob, e.g. state=running, 'name=web-*', 'vcpus>=4'); repeatable, all "
+        f"must match; fields: {', '.join(FIELDS)}",
     )
     output.add_argument(
         "--excel",
@@ -436,6 +446,7 @@ async def run_inventory_cli(
         fmt = _format(args)
         tls = tls_options(args)
         _check_output_options(args, fmt)
+        selection = parse_filters(args.filter)
     except (ConfigError, OSError) as exc:
         err.write(f"{PROG}: error: {exc}\n")
         return 2
@@ -493,11 +504,14 @@ async def run_inventory_cli(
 
         def on_event(event: FleetEvent[HostInventory]) -> None:
             progress.event(event)
-            if event.result is not None and not write_error:
+            shown = event.result
+            if shown is not None and selection is not None:
+                shown = selection.host(shown)
+            if shown is not None and not write_error:
                 try:
                     if shares_terminal:
                         progress.clear()
-                    writer.host(event.result)
+                    writer.host(shown)
                 except (OSError, ValueError) as exc:  # EPIPE, ENOSPC; ValueError: closed file
                     write_error.append(exc)
                     run_task.cancel()
@@ -530,13 +544,16 @@ async def run_inventory_cli(
         except HyperVError as exc:  # the run itself failed (no Dask scheduler at --scheduler)
             err.write(f"{PROG}: error: {exc}\n")
             return 1
+        failed = bool(result.failed)  # a host filtered out still failed the run
+        if selection is not None:
+            result = selection.result(result)
         if args.sort:
             result = sort_result(result, args.sort)
         writer.finish(result)
         if not quiet and (fmt != "table" or args.output):
             write_summary(result, err)
         err.flush()
-    return 1 if result.failed else 0
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

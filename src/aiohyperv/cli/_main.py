@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from aiohyperv._credentials import AuthCallback, CredentialRequest, Credentials
+    from aiohyperv.hyperv import HyperVConnection
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -146,10 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(subparsers, [common])
     _add_delegates(subparsers)
     completion = subparsers.add_parser(
-        "completion", help="print a shell completion script (completion bash)"
+        "completion", help="print a shell completion script (completion bash|zsh|fish)"
     )
-    completion.add_argument("shell", choices=("bash",), help="the shell")
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
     completion.set_defaults(_delegate="completion", _choices=subparsers.choices)
+    shell = subparsers.add_parser(
+        "shell",
+        help="an interactive prompt that runs commands over one connection (also: -c URI "
+        "with no command on a terminal)",
+    )
+    shell.set_defaults(_delegate="shell")
     helper = subparsers.add_parser("help", help="print help, or a command's help (help COMMAND)")
     helper.add_argument("topic", nargs="?", metavar="COMMAND", help="the command to explain")
     helper.set_defaults(_delegate="help", _choices=subparsers.choices)
@@ -237,15 +244,18 @@ async def _with_deadline(
     out: TextIO,
     err: TextIO,
     auth: Credentials | AuthCallback | None,
+    conn: HyperVConnection | None = None,
 ) -> int:
     """:func:`_dispatch` under the command's overall deadline (``--timeout``)."""
     seconds: float | None = getattr(args, "deadline", None)
+    if getattr(args, "_delegate", None) == "shell" or _starts_shell(args, conn):
+        return await _dispatch(parser, args, out, err, auth)  # each line has its own deadline
     if seconds is None and getattr(args, "_delegate", None) is None:
         seconds = DEFAULT_DEADLINE  # a fleet run is bounded by its per-host deadline
     deadline = asyncio.timeout(seconds)
     try:
         async with deadline:
-            return await _dispatch(parser, args, out, err, auth)
+            return await _dispatch(parser, args, out, err, auth, conn)
     except TimeoutError:
         if not deadline.expired():
             raise
@@ -260,16 +270,32 @@ async def _dispatch(
     out: TextIO,
     err: TextIO,
     auth: Credentials | AuthCallback | None,
+    conn: HyperVConnection | None = None,
 ) -> int:
+    """Run parsed ``args``: a delegate, a command (on ``conn`` when given, as the shell does),
+    the shell, or the help."""
     delegate = getattr(args, "_delegate", None)
+    if delegate == "shell" or _starts_shell(args, conn):
+        if conn is not None:
+            err.write("error: this is the shell already\n")
+            return 1
+        from ._shell import run_shell
+
+        if auth is None:  # resolved once: every line (migrate's second host too) uses it
+            auth = default_auth(interactive=True)
+
+        async def on_connection(line: argparse.Namespace, session: HyperVConnection) -> int:
+            return await _with_deadline(parser, line, out, err, auth, session)
+
+        return await run_shell(parser, args, _uris(args), out, err, auth, on_connection)
     if delegate == "inventory":
         from ._inventory import run_inventory_cli
 
         return await run_inventory_cli(args, stdout=out, stderr=err)
     if delegate == "completion":
-        from ._completion import bash_script
+        from ._completion import script
 
-        out.write(bash_script(parser, args._choices))
+        out.write(script(args.shell, parser, args._choices))
         return 0
     if delegate == "help":
         topic = args.topic
@@ -294,6 +320,11 @@ async def _dispatch(
     if command is None:
         parser.print_help(out)
         return 0
+    if conn is not None:
+        if args.readonly and command.mutating:
+            err.write(f"error: {command.name} changes the host; the connection is read-only (-r)\n")
+            return 1
+        return await _run_command(command, args, "", out, err, auth or default_auth(), conn)
     uris = _uris(args)
     if not uris:
         err.write("error: no connection URI: use -c hyperv://user@host/ or AIOHYPERV_DEFAULT_URI\n")
@@ -307,6 +338,18 @@ async def _dispatch(
     if len(uris) == 1:
         return await _run_command(command, args, uris[0], out, err, auth)
     return await _run_on_many(command, args, uris, out, err, auth)
+
+
+def _starts_shell(args: argparse.Namespace, conn: HyperVConnection | None) -> bool:
+    """``aiohyperv -c URI`` with no command, typed at a terminal: virsh's interactive shell."""
+    if conn is not None or getattr(args, "_command", None) is not None:
+        return False
+    if getattr(args, "_delegate", None) is not None or not _uris(args):
+        return False
+    try:
+        return sys.stdin.isatty()
+    except (ValueError, AttributeError):  # closed or replaced stdin
+        return False
 
 
 def _one_prompt_at_a_time(source: AuthCallback) -> AuthCallback:
@@ -383,11 +426,14 @@ async def _run_command(
     out: TextIO,
     err: TextIO,
     auth: Credentials | AuthCallback,
+    conn: HyperVConnection | None = None,
 ) -> int:
     # Imported here: the driver (and its HTTP client) only for commands that connect.
     from aiohyperv.hyperv._connection import connect
 
     try:
+        if conn is not None:  # the shell's connection, kept open between commands
+            return await command.handler(Context(conn=conn, args=args, out=out, auth=auth))
         tls = tls_options(args)
         async with contextlib.AsyncExitStack() as stack:
             pool = await stack.enter_async_context(make_pool(tls)) if tls is not None else None
