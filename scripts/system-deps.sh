@@ -6,7 +6,8 @@
 #     in the project's virtualenv (the `kerberos` extra), for the Kerberos tests;
 #   * libvirt's virt-xml-validate and xmllint, to validate `dumpxml` against libvirt's schema;
 #   * PostgreSQL's server and Chromium, for the service's store and its dashboard in a headless
-#     browser.
+#     browser;
+#   * zsh and fish, to check the completion scripts the CLI prints for them.
 # Idempotent and quick when everything is there (no apt-get, no pip).  Where packages cannot be
 # installed (no apt-get, not root) it says so and the Kerberos tests skip, naming what is
 # missing.  Where they can but installing fails, it fails: CI must not skip them silently.
@@ -20,7 +21,7 @@ has() { PATH="$PATH:/usr/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }
 packages=()
 for pair in krb5kdc:krb5-kdc kadmin.local:krb5-admin-server kdb5_util:krb5-kdc \
             kinit:krb5-user klist:krb5-user krb5-config:libkrb5-dev gcc:gcc \
-            virt-xml-validate:libvirt-clients xmllint:libxml2-utils; do
+            virt-xml-validate:libvirt-clients xmllint:libxml2-utils zsh:zsh fish:fish; do
     has "${pair%%:*}" || packages+=("${pair#*:}")
 done
 has chromium || packages+=(chromium)
