@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import TYPE_CHECKING
 
 import pytest
 
-from aiohyperv.cli import run
 from aiohyperv.testing import HostSpec, run_simulator
+
+# The simulator, the environment's credentials and the command runner of the CLI tests.
+from .test_cli import _password, cli, sim
+
+__all__ = ["_password", "sim"]  # fixtures, imported to be found here
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-    from pathlib import Path
 
     from aiohyperv.simulator import VM, SimulatorServer
-
-
-@pytest.fixture(params=["2019", "2008R2"])
-async def sim(request: pytest.FixtureRequest) -> AsyncIterator[SimulatorServer]:
-    spec = HostSpec(name="hv01", os=request.param, vms=5, seed=11, job_duration=0.02)
-    async with run_simulator(spec) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _password(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("AIOHYPERV_PASSWORD", "secret")
-    monkeypatch.delenv("AIOHYPERV_USERNAME", raising=False)
-    monkeypatch.delenv("AIOHYPERV_DEFAULT_URI", raising=False)
-    monkeypatch.delenv("LIBVIRT_DEFAULT_URI", raising=False)
-    monkeypatch.setenv("LIBVIRT_AUTH_FILE", str(tmp_path / "missing-auth.conf"))
-
-
-async def cli(sim: SimulatorServer, *argv: str, uri: int = 0) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await run(["-c", sim.uris[uri], *argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 async def vm_in(sim: SimulatorServer, state: str) -> VM:

@@ -46,9 +46,9 @@ def _password(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LIBVIRT_AUTH_FILE", str(tmp_path / "missing-auth.conf"))
 
 
-async def cli(sim: SimulatorServer, *argv: str) -> tuple[int, str, str]:
+async def cli(sim: SimulatorServer, *argv: str, uri: int = 0) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = await run(["-c", sim.uris[0], *argv], stdout=out, stderr=err)
+    code = await run(["-c", sim.uris[uri], *argv], stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
 
 
