@@ -567,3 +567,24 @@ async def test_password_ticket_is_reused_and_renewed_before_it_expires(
                 assert reply.status == 200  # each ClientAuth: a new security context
             assert kdc_requests(realm, "AS_REQ") - before == tickets
     assert server.seen.methods == ["kerberos"] * 6
+
+
+def test_negotiate_remembers_an_empty_credential_cache(realm: _kdc.Realm, krb_env: Path) -> None:
+    """One look at an empty cache per user, not one per connection (a fleet opens thousands)."""
+    from aiohyperv._auth._client import ClientSecurityContext
+
+    def context(username: str = "alice") -> ClientSecurityContext:
+        return ClientSecurityContext(username=username, password=PASSWORD, hostname="localhost")
+
+    first = context()
+    assert first.may_block  # Kerberos is tried: the cache is looked at off the event loop
+    assert first.next_header().startswith("Negotiate ")  # no ticket: NTLM's first leg
+    assert not first.may_block
+    # The next connection for alice goes straight to NTLM; another user still looks.
+    assert not context().may_block
+    assert context("bob").may_block
+    # A kinit counts once the miss is forgotten (forget_tickets, or CACHE_MISS_SECONDS later).
+    realm.kinit(f"alice@{_kdc.REALM}", PASSWORD, krb_env)
+    assert not context().may_block
+    forget_tickets()
+    assert context().may_block

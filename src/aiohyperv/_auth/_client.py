@@ -30,7 +30,13 @@ from ._encryption import (
     encrypt_message,
 )
 from ._headers import decode_token, format_token, parse_challenges
-from ._kerberos import KerberosFailure, KerberosInitiator, gssapi_available, import_gssapi
+from ._kerberos import (
+    KerberosFailure,
+    KerberosInitiator,
+    gssapi_available,
+    import_gssapi,
+    known_cache_miss,
+)
 from ._ntowf import nt_hash
 
 if TYPE_CHECKING:
@@ -126,6 +132,15 @@ class ClientSecurityContext:
             except ConfigError as exc:
                 raise ConfigError(f"kerberos authentication is not available: {exc}") from None
         # On Windows without python-gssapi, pyspnego's SSPI does Kerberos (below).
+        if protocol == "negotiate" and username and password and gssapi:
+            # The cache had no ticket for this user a moment ago (another connection looked):
+            # straight to NTLM, as the fallback below would go after looking again.
+            miss = known_cache_miss(username)
+            if miss is not None:
+                logger.debug(
+                    "%s: Kerberos not used (%s); Negotiate falls back to NTLM", hostname, miss
+                )
+                gssapi = False
         if gssapi and protocol in ("kerberos", "negotiate"):
             # Negotiate takes Kerberos when the credential cache holds a ticket (for the user,
             # if named); it never turns the password into one, which would send the password
