@@ -14,7 +14,9 @@ bodies are plaintext).  Then three floors are measured on exactly those bytes:
   else) sends the recorded requests of ``--hosts`` hosts, two connections per host, each
   request after the previous answer on its connection, to a raw asyncio server in its own
   process that answers with the recorded responses; the client's CPU time
-  (``resource.getrusage``) divided by the hosts.
+  (``resource.getrusage``) divided by the hosts;
+* **aiohttp**: the same exchange through a bare ``aiohttp.ClientSession`` per host (the
+  transport this library is built on), so the floor of any aiohttp-based client is printed too.
 
 The sum is the CPU a client must spend per host to move and read these bytes at all; compare it
 with bench_fleet's "client CPU ms/host" (printed here too when ``--compare`` runs one
@@ -250,8 +252,54 @@ async def _http_server(connections: list[list[tuple[bytes, bytes]]]) -> None:
     server.close()
 
 
-def http_floor(record: Path, hosts: int) -> float:
-    """Client CPU seconds (getrusage) of the raw asyncio exchange of ``hosts`` hosts."""
+async def _aiohttp_client(port: int, connections: list[list[bytes]], hosts: int) -> None:
+    """The same exchange through aiohttp, the transport the library is built on.
+
+    One ``ClientSession`` per host with two keep-alive connections (a fleet host's pool), each
+    connection's requests posted in turn with their recorded path, Content-Type and body and
+    the answer read whole: what any aiohttp-based client pays per request before doing
+    anything of its own.
+    """
+    import aiohttp
+
+    limit = asyncio.Semaphore(250)
+    recorded = [[_request_parts(raw) for raw in requests] for requests in connections]
+
+    async def one_connection(session: aiohttp.ClientSession, parts: list[Any]) -> None:
+        for path, content_type, body in parts:
+            async with session.post(
+                f"http://127.0.0.1:{port}{path}",
+                data=body,
+                headers={"Content-Type": content_type},
+            ) as resp:
+                await resp.read()
+
+    async def host() -> None:
+        async with limit:
+            connector = aiohttp.TCPConnector(limit_per_host=len(recorded))
+            async with aiohttp.ClientSession(connector=connector) as session:
+                await asyncio.gather(*(one_connection(session, parts) for parts in recorded))
+
+    await asyncio.gather(*(host() for _ in range(hosts)))
+
+
+def _request_parts(raw: bytes) -> tuple[str, str, bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    path = lines[0].split(" ")[1]
+    content_type = next(
+        (
+            v.strip()
+            for k, _, v in (x.partition(":") for x in lines[1:])
+            if k.lower() == "content-type"
+        ),
+        "application/soap+xml;charset=UTF-8",
+    )
+    return path, content_type, body
+
+
+def http_floor(record: Path, hosts: int, mode: str = "--http-client") -> float:
+    """Client CPU seconds (getrusage) of the exchange of ``hosts`` hosts (raw or aiohttp)."""
     server = subprocess.Popen(
         [sys.executable, __file__, "--http-server", str(record)],
         stdin=subprocess.PIPE,
@@ -262,7 +310,7 @@ def http_floor(record: Path, hosts: int) -> float:
         assert server.stdout is not None
         port = json.loads(server.stdout.readline())["port"]
         client = subprocess.run(
-            [sys.executable, __file__, "--http-client", str(record), str(port), str(hosts)],
+            [sys.executable, __file__, mode, str(record), str(port), str(hosts)],
             capture_output=True,
             text=True,
             check=True,
@@ -311,6 +359,10 @@ def main() -> None:
         parse_emb = min(_timed(lambda: parse_floor(embedded)) for _ in range(args.repeats * 20))
         seal = min(seal_floor(req_bodies, resp_bodies) for _ in range(args.repeats * 4))
         http = min(http_floor(record, args.hosts) for _ in range(max(1, args.repeats // 2)))
+        with_aiohttp = min(
+            http_floor(record, args.hosts, "--aiohttp-client")
+            for _ in range(max(1, args.repeats // 2))
+        )
     finally:
         record.unlink()
     per_host_http = http / args.hosts
@@ -327,6 +379,15 @@ def main() -> None:
         f"{per_host_http * 1e3:6.2f} ms/host"
     )
     print(f"floor  (sum):                                            {total * 1e3:6.2f} ms/host")
+    per_host_aiohttp = with_aiohttp / args.hosts
+    print(
+        f"aiohttp (the same exchange, bare ClientSession.post):      "
+        f"{per_host_aiohttp * 1e3:6.2f} ms/host  ({per_host_aiohttp / per_host_http:.1f}x raw)"
+    )
+    print(
+        f"floor with aiohttp as the transport (parse + seal + aiohttp): "
+        f"{(parse + seal + per_host_aiohttp) * 1e3:6.2f} ms/host"
+    )
     print(
         f"for information: the embedded CIM-XML documents by bare lxml: "
         f"{parse_emb * 1e3:.2f} ms/host"
@@ -339,10 +400,11 @@ def _timed(fn: Any) -> float:
     return result
 
 
-def _http_client_main(record: Path, port: int, hosts: int) -> None:
+def _http_client_main(record: Path, port: int, hosts: int, with_aiohttp: bool = False) -> None:
     requests, _ = _load(record)
+    client = _aiohttp_client if with_aiohttp else _http_client
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
-    asyncio.run(_http_client(port, requests, hosts))
+    asyncio.run(client(port, requests, hosts))
     usage1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
     sys.stdout.write(json.dumps({"cpu": cpu}) + "\n")
@@ -355,5 +417,7 @@ if __name__ == "__main__":
         asyncio.run(_http_server(pairs))
     elif len(sys.argv) > 1 and sys.argv[1] == "--http-client":
         _http_client_main(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--aiohttp-client":
+        _http_client_main(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), True)
     else:
         main()
