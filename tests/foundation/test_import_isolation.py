@@ -67,3 +67,27 @@ def test_importing_a_package_loads_no_http_client(package: str) -> None:
 def test_the_http_client_loads_on_first_use() -> None:
     names = loaded_modules("import aiohyperv\naiohyperv.SessionPool")
     assert "aiohttp" in names
+
+
+def test_version_answers_before_the_command_line_loads(capsys: pytest.CaptureFixture[str]) -> None:
+    """``aiohyperv --version`` prints what the full parser prints, without loading it."""
+    names = loaded_modules(
+        "import contextlib, io\nfrom aiohyperv.cli.__main__ import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    assert main(['--version']) == 0"
+    )
+    assert "aiohyperv.cli._main" not in names
+    assert "asyncio" not in names
+    from aiohyperv.cli import build_parser
+    from aiohyperv.cli.__main__ import main
+
+    assert main(["-v"]) == 0
+    fast = capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--version"])
+    assert capsys.readouterr().out == fast
+    # Anything more than the flag goes through the whole parser.
+    names = loaded_modules(
+        "import contextlib, io\nfrom aiohyperv.cli.__main__ import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    main(['help', 'list'])"
+    )
+    assert "aiohyperv.cli._main" in names
