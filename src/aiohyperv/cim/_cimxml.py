@@ -22,7 +22,6 @@ __all__ = [
     "WMI_RESOURCE_BASE",
     "EmbeddedInstance",
     "cimxml_strings",
-    "cimxml_strings_each",
     "parse_cimxml",
     "to_cimxml",
 ]
@@ -243,65 +242,6 @@ def cimxml_strings(text: str, names: frozenset[str]) -> dict[str, str | None]:
     root = parse_xml(text.strip(), what="CIM-XML", max_size=_MAX_CIMXML)
     if root.tag != "INSTANCE":
         raise ProtocolError(f"CIM-XML root element is {root.tag!r}, expected INSTANCE")
-    return _strings_of(root, names)
-
-
-def cimxml_strings_each(
-    texts: list[str], names: frozenset[str]
-) -> list[dict[str, str | None] | None]:
-    """:func:`cimxml_strings` of each text, ``None`` for one it refuses; one parse for all.
-
-    A VM's KVP items come as a handful of small documents, and the fixed cost of a hardened
-    parse is most of what each costs.  So the texts are parsed as the children of one wrapper
-    document when that gives exactly what parsing each alone would: every text starts with
-    its only ``<INSTANCE`` (so no element of one can span into the next), holds no comment,
-    processing instruction or DOCTYPE, and the wrapper ends up with one INSTANCE child per text
-    and no text between them.  Anything else, or any parse error, and each text is parsed on
-    its own.
-    """
-    joined = _joined_instances(texts)
-    if joined is not None:
-        try:
-            root = parse_xml(joined, what="CIM-XML", max_size=_MAX_CIMXML * max(1, len(texts)))
-        except ProtocolError:
-            root = None
-        if (
-            root is not None
-            and len(root) == len(texts)
-            and not root.text
-            and all(child.tag == "INSTANCE" and not child.tail for child in root)
-        ):
-            try:
-                return [_strings_of(child, names) for child in root]
-            except ProtocolError:
-                pass  # one of them has a non-string property: say which below, one by one
-    results: list[dict[str, str | None] | None] = []
-    for text in texts:
-        try:
-            results.append(cimxml_strings(text, names))
-        except ProtocolError:
-            results.append(None)
-    return results
-
-
-def _joined_instances(texts: list[str]) -> str | None:
-    """``<I>text...</I>`` when every text may be parsed as a child of it, else None."""
-    parts = []
-    for text in texts:
-        text = text.strip()
-        if (
-            not text.startswith("<INSTANCE")
-            or text.count("<INSTANCE") != 1
-            or "<!" in text
-            or "<?" in text
-            or len(text) > _MAX_CIMXML
-        ):
-            return None
-        parts.append(text)
-    return "<I>" + "".join(parts) + "</I>"
-
-
-def _strings_of(root: etree._Element, names: frozenset[str]) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for prop in root:
         name = prop.get("NAME")

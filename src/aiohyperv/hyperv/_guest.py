@@ -19,8 +19,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from aiohyperv._exceptions import InvalidOperation
-from aiohyperv.cim._cimxml import cimxml_strings_each
+from aiohyperv._exceptions import InvalidOperation, ProtocolError
+from aiohyperv.cim._cimxml import cimxml_strings
 
 from . import _wql
 
@@ -129,8 +129,10 @@ def kvp_pairs(items: list[str]) -> dict[str, str]:
     typing their other properties would cost three times the parse itself.
     """
     pairs: dict[str, str] = {}
-    for item in cimxml_strings_each(items, _KVP_NAMES):
-        if item is None:
+    for text in items:
+        try:
+            item = cimxml_strings(text, _KVP_NAMES)
+        except ProtocolError:
             continue
         name = item.get("Name")
         if name:
