@@ -160,9 +160,9 @@ _TICKETS_LOCK = threading.Lock()
 
 #: How long Negotiate remembers that the credential cache held no usable ticket for a user.
 #: A fleet run opens two connections per host and each would otherwise look the cache up again
-#: off the event loop (a thread hop and a GSSAPI cache read per connection: about 7% of the
-#: client CPU of a 1,000-host inventory on NTLM).  A ticket got with ``kinit`` meanwhile is
-#: used once this has passed.
+#: off the event loop (a thread hop, a GSSAPI cache read and a wake-up of the loop per
+#: connection: about 9% of the client's profile samples in a 1,000-host inventory on NTLM,
+#: docs/PERFORMANCE.md).  A ticket got with ``kinit`` meanwhile is used once this has passed.
 CACHE_MISS_SECONDS = 30.0
 #: (user, KRB5CCNAME) -> (monotonic deadline, why Kerberos was not used).
 _CACHE_MISSES: dict[tuple[str, str], tuple[float, str]] = {}
