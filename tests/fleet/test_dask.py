@@ -417,17 +417,9 @@ async def test_a_cluster_without_workers_fails_every_host() -> None:
     from distributed import LocalCluster
 
     uris = [f"hyperv://hv{i:02d}:5985/?transport=http" for i in range(3)]
-    async with LocalCluster(
-        n_workers=0,
-        processes=False,
-        protocol="tcp://",
-        host="127.0.0.1",
-        dashboard_address=None,
-        # No dashboard, and the scheduler's HTTP server (health, metrics) on a free loopback
-        # port: its default, 8787, may be taken, and it must not listen beyond 127.0.0.1.
-        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-        asynchronous=True,
-    ) as empty:
+    from aiohyperv.fleet._processes import LOOPBACK_SCHEDULER
+
+    async with LocalCluster(**LOOPBACK_SCHEDULER) as empty:
         fleet = Fleet(uris, cluster=empty.scheduler_address, timeout=0.5)
         result = await fleet.run(_ops.worker_name, idempotent=True)
     assert [r.host for r in result.failed] == [f"hv{i:02d}:5985" for i in range(3)]

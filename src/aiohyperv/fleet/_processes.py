@@ -85,6 +85,19 @@ async def run_local(
 
 # -- Dask ----------------------------------------------------------------------------------------
 
+#: ``LocalCluster`` arguments for a scheduler in this process, without workers of its own, on
+#: loopback only.  No dashboard, and the scheduler's HTTP server (health, metrics) on a free
+#: loopback port: its default, 8787, may be taken, and it must not listen beyond 127.0.0.1.
+LOOPBACK_SCHEDULER: dict[str, Any] = {
+    "n_workers": 0,
+    "processes": False,
+    "protocol": "tcp://",
+    "host": "127.0.0.1",
+    "dashboard_address": None,
+    "scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+    "asynchronous": True,
+}
+
 
 async def _run_on_local_cluster(
     fleet: Fleet,
@@ -100,17 +113,7 @@ async def _run_on_local_cluster(
     from ._dask import run_on_client
 
     async with (
-        LocalCluster(
-            n_workers=0,
-            processes=False,
-            protocol="tcp://",
-            host="127.0.0.1",
-            dashboard_address=None,
-            # No dashboard, and the scheduler's HTTP server (health, metrics) on a free loopback
-            # port: its default, 8787, may be taken, and it must not listen beyond 127.0.0.1.
-            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            asynchronous=True,
-        ) as cluster,
+        LocalCluster(**LOOPBACK_SCHEDULER) as cluster,
         Client(cluster, asynchronous=True) as client,
         _worker_processes(cluster.scheduler_address, n) as procs,
     ):
