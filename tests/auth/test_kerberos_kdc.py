@@ -579,12 +579,20 @@ def test_negotiate_remembers_an_empty_credential_cache(realm: _kdc.Realm, krb_en
     def tries_kerberos(ctx: ClientSecurityContext) -> bool:
         return ctx.may_block  # the cache is looked at, off the event loop
 
+    def first_token(ctx: ClientSecurityContext) -> bytes:
+        scheme, _, token = ctx.next_header().partition(" ")
+        assert scheme == "Negotiate"
+        return base64.b64decode(token)
+
     first = context()
     assert tries_kerberos(first)
-    assert first.next_header().startswith("Negotiate ")  # no ticket: NTLM's first leg
+    assert first_token(first).startswith(b"NTLMSSP\x00")  # no ticket: raw NTLM's first leg
     assert not tries_kerberos(first)
-    # The next connection for alice goes straight to NTLM; another user still looks.
-    assert not context().may_block
+    # The next connection for alice goes straight to NTLM, the same raw NTLM as the first
+    # connection's fallback (not pyspnego's SPNEGO-wrapped Negotiate); another user still looks.
+    second = context()
+    assert not second.may_block
+    assert first_token(second).startswith(b"NTLMSSP\x00")
     assert context("bob").may_block
     # A kinit counts once the miss is forgotten (forget_tickets, or CACHE_MISS_SECONDS later).
     realm.kinit(f"alice@{_kdc.REALM}", PASSWORD, krb_env)

@@ -18,9 +18,18 @@ from aiohyperv._exceptions import (
 )
 from aiohyperv._transport import SessionPool
 from aiohyperv.fleet import EventKind, Fleet, FleetResult
-from aiohyperv.fleet._inventory import collect_inventory, inventory_op
+from aiohyperv.fleet._inventory import (
+    CIMV2_QUERIES,
+    V2_QUERIES,
+    _queries,
+    _virtualization,
+    build_inventory,
+    collect_inventory,
+    inventory_op,
+)
 from aiohyperv.hyperv import map_enabled_state
 from aiohyperv.simulator import HostSpec
+from aiohyperv.wsman import NAMESPACE_CIMV2, NAMESPACE_V2
 
 from .._arrivals import Arrivals
 from .conftest import CREDENTIALS, SimHost, StartHosts, dead_uri
@@ -119,6 +128,28 @@ async def test_inventory_matches_the_host(start_hosts: StartHosts, os_name: str)
     else:
         assert requests - pulls == 12
         assert 0 < pulls <= 3 + 8
+
+
+async def test_guest_items_are_read_as_they_arrive(start_hosts: StartHosts) -> None:
+    # The KVP items are most of what a host's rows weigh before the join: the kvp job hands
+    # back each VM's guest info and keeps none of their CIM-XML text, and the inventory built
+    # from that is the one built from the raw rows (as a peer such as pypsrp would pass them).
+    (sim,) = await start_hosts([HostSpec(name="guests", vms=8, seed=3)])
+    async with SessionPool() as pool:
+        session = pool.session(sim.uri, CREDENTIALS)
+        jobs = _virtualization(session, "v2")
+        read = await jobs["kvp"]()
+        raw = await _queries(session, NAMESPACE_V2, {"kvp": V2_QUERIES["kvp"]})["kvp"]()
+        rows = {key: await job() for key, job in jobs.items() if key != "kvp"}
+        cim = {
+            key: await job()
+            for key, job in _queries(session, NAMESPACE_CIMV2, CIMV2_QUERIES, "cim.").items()
+        }
+    assert read == [] and any("GuestIntrinsicExchangeItems" in r.properties for r in raw)
+    joined = build_inventory(sim.label, "v2", {**cim, **rows, "kvp": read})
+    assert joined == build_inventory(sim.label, "v2", {**cim, **rows, "kvp": raw})
+    assert any(vm.fqdn for vm in joined.vms)
+    check_against_simulator(joined, sim)
 
 
 async def test_request_count_does_not_grow_with_vms(start_hosts: StartHosts) -> None:

@@ -132,15 +132,20 @@ class ClientSecurityContext:
             except ConfigError as exc:
                 raise ConfigError(f"kerberos authentication is not available: {exc}") from None
         # On Windows without python-gssapi, pyspnego's SSPI does Kerberos (below).
+        spnego_protocol: SpnegoProtocol = protocol
         if protocol == "negotiate" and username and password and gssapi:
             # The cache had no ticket for this user a moment ago (another connection looked):
-            # straight to NTLM, as the fallback below would go after looking again.
+            # straight to raw NTLM, exactly what _fall_back sends after looking again.  Not
+            # pyspnego's "negotiate", which would try GSSAPI once more on every connection (its
+            # failure leaves a traceback cycle per connection for the cyclic collector) and
+            # wrap the same NTLM tokens in SPNEGO.
             miss = known_cache_miss(username)
             if miss is not None:
                 logger.debug(
                     "%s: Kerberos not used (%s); Negotiate falls back to NTLM", hostname, miss
                 )
                 gssapi = False
+                spnego_protocol = "ntlm"
         if gssapi and protocol in ("kerberos", "negotiate"):
             # Negotiate takes Kerberos when the credential cache holds a ticket (for the user,
             # if named); it never turns the password into one, which would send the password
@@ -158,7 +163,7 @@ class ClientSecurityContext:
                 self._fallback = (username, password, service, channel_bindings, encrypt)
             return
         self._ctx = self._pyspnego(
-            username, password, hostname, protocol, service, channel_bindings, encrypt
+            username, password, hostname, spnego_protocol, service, channel_bindings, encrypt
         )
 
     @staticmethod

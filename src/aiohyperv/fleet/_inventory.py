@@ -315,8 +315,40 @@ def _queries(
 def _virtualization(session: WSManSession, namespace: Literal["v1", "v2"]) -> dict[str, Job]:
     ns = _NAMESPACES[namespace]
     jobs = _queries(session, ns, V2_QUERIES if namespace == "v2" else V1_QUERIES)
+    if "kvp" in jobs:
+        jobs["kvp"] = functools.partial(_read_guests, jobs["kvp"])
     jobs["summary"] = functools.partial(_summaries, session, ns)
     return jobs
+
+
+class _GuestRows(list[CimInstance]):
+    """The ``kvp`` rows, already read: each VM's :class:`GuestInfo`, without the CIM-XML text.
+
+    A host's KVP items are about 60 KB of embedded CIM-XML, most of what a host holds while its
+    other queries are answered.  Reading them as soon as their query answers frees that text
+    then, not at the join, which lowers a fleet's peak memory by that much per host in flight.
+    :func:`build_inventory` still takes plain ``kvp`` rows too (from any other source).
+    """
+
+    def __init__(self, infos: dict[str, GuestInfo]) -> None:
+        super().__init__()
+        self.infos = infos
+
+
+async def _read_guests(job: Job) -> list[CimInstance]:
+    return _GuestRows(_guest_infos(await job()))
+
+
+def _guest_infos(kvp: list[CimInstance]) -> dict[str, GuestInfo]:
+    """VM GUID (upper case) -> what its guest reports in its KVP intrinsic items."""
+    if isinstance(kvp, _GuestRows):
+        return kvp.infos
+    infos: dict[str, GuestInfo] = {}
+    for row in kvp:
+        guid = (_str(row, "SystemName") or "").upper()
+        if guid:
+            infos[guid] = info_from_pairs(kvp_pairs(_list(row, "GuestIntrinsicExchangeItems")))
+    return infos
 
 
 def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -845,11 +877,7 @@ def _guests(kvp: list[CimInstance], guestnet: list[CimInstance]) -> dict[str, _G
         parts = _split_id(_str(row, "InstanceID") or "")  # Microsoft:GuestNetwork\<VM>\<NIC>
         if len(parts) >= 3:
             addresses.setdefault(parts[1].upper(), {})[parts[2].upper()] = _list(row, "IPAddresses")
-    infos: dict[str, GuestInfo] = {}
-    for row in kvp:
-        guid = (_str(row, "SystemName") or "").upper()
-        if guid:
-            infos[guid] = info_from_pairs(kvp_pairs(_list(row, "GuestIntrinsicExchangeItems")))
+    infos = _guest_infos(kvp)
     return {
         guid: _Guest(infos.get(guid, GuestInfo()), addresses.get(guid, {}))
         for guid in infos.keys() | addresses.keys()
