@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import ClassVar
 
 import pytest
 
@@ -41,6 +42,32 @@ async def test_all_succeed_in_input_order() -> None:
     assert result.values[label(3)] == "HV03"
     assert all(r.ok and r.elapsed >= 0 and r.requests == 0 for r in result)
     result.raise_for_errors()  # nothing to raise
+
+
+class _Loud:
+    """A host's value that notes every repr of it."""
+
+    reprs: ClassVar[list[int]] = []
+
+    def __repr__(self) -> str:
+        self.reprs.append(1)
+        return "x" * 10_000
+
+
+def test_a_fleet_result_repr_counts_hosts_instead_of_showing_them() -> None:
+    async def op(host: FleetHost) -> _Loud:
+        if host.index == 3:
+            raise ConnectError("unreachable", host=host.label)
+        return _Loud()
+
+    _Loud.reprs.clear()
+    # asyncio.run formats the main task, result included, when it returns (Python 3.11's
+    # Runner compares signal handlers): that must not turn into a repr of every host's value.
+    result = asyncio.run(Fleet(HOSTS, concurrency=4).run(op))
+    assert _Loud.reprs == []
+    text = repr(result)
+    assert text.startswith("<FleetResult 12 hosts: 11 ok, 1 failed, ") and len(text) < 80
+    assert _Loud.reprs == []
 
 
 async def test_failures_are_isolated_per_host() -> None:

@@ -165,9 +165,15 @@ class FleetEvent(Generic[T]):
     result: HostResult[T] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class FleetResult(Generic[T]):
     """Every host's result, in the order the hosts were given.
+
+    Its repr counts the hosts instead of showing them: a 1,000-host inventory's full repr is
+    about 40 MB, and Python 3.11's ``asyncio.run`` builds the repr of the main task's result
+    when it returns (``Runner.run`` compares signal handlers, and a failed ``Handlers(...)``
+    lookup formats the task), so ``asyncio.run(fleet.run(...))`` would otherwise spend that
+    memory and CPU on a string nobody reads.
 
     Attributes:
         results: One :class:`HostResult` per host.
@@ -217,6 +223,13 @@ class FleetResult(Generic[T]):
 
     def __iter__(self) -> Iterator[HostResult[T]]:
         return iter(self.results)
+
+    def __repr__(self) -> str:
+        failed = sum(r.error is not None for r in self.results)
+        return (
+            f"<FleetResult {len(self.results)} hosts: {len(self.results) - failed} ok, "
+            f"{failed} failed, {self.elapsed:.2f} s>"
+        )
 
 
 class FleetHost:
