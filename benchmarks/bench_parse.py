@@ -23,7 +23,10 @@ hands the merging of its tree to whatever runs next, while an aiohyperv parse me
 skip that cost, is printed too, for information.  Run it also with
 ``GLIBC_TUNABLES=glibc.malloc.mxfast=0``, which turns the fast lists off (no merging on either
 side): docs/PERFORMANCE.md gives all three.  Also for information: the ratio on a small
-(20-instance) PullResponse like the ones the fleet inventory parses.
+(20-instance) PullResponse like the ones the fleet inventory parses, and one host's KVP items
+(12 running VMs x 12 embedded Msvm_KvpExchangeDataItem CIM-XML texts) read the way the
+inventory reads them (``kvp_pairs``: WMI's own flat shape without a parser), through the
+hardened parser, and with bare ``lxml.etree.fromstring`` of each item.
 
 Run: ``.venv/bin/python benchmarks/bench_parse.py [--instances 1000] [--repeats 15]``
 """
@@ -40,7 +43,9 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from aiohyperv.cim import CimInstance
+from aiohyperv.cim import CimInstance, CimType, EmbeddedInstance, to_cimxml
+from aiohyperv.cim._cimxml import _tree_strings
+from aiohyperv.hyperv._guest import kvp_pairs
 from aiohyperv.simulator._codec import build_pull_response
 from aiohyperv.wsman import NAMESPACE_V2, parse_enumerate, parse_response, resource_uri
 
@@ -50,6 +55,12 @@ if TYPE_CHECKING:
 URI = resource_uri(NAMESPACE_V2, "Msvm_ComputerSystem")
 SMALL_INSTANCES = 20
 SMALL_LOOPS = 50
+KVP_NAMES = (
+    "FullyQualifiedDomainName", "OSName", "OSVersion", "CSDVersion", "OSMajorVersion",
+    "OSMinorVersion", "OSBuildNumber", "OSPlatformId", "ProcessorArchitecture",
+    "IntegrationServicesVersion", "NetworkAddressIPv4", "NetworkAddressIPv6",
+)  # fmt: skip
+KVP_VMS = 12
 
 
 def make_instance(i: int) -> CimInstance:
@@ -96,6 +107,15 @@ def make_instance(i: int) -> CimInstance:
             "HwThreadsPerCoreRealized": 1,
         },
     )
+
+
+def kvp_item(name: str, data: str) -> str:
+    """One embedded Msvm_KvpExchangeDataItem as the simulator writes it."""
+    emb = EmbeddedInstance("Msvm_KvpExchangeDataItem").set("Caption", CimType.STRING, None)
+    emb.set("Data", CimType.STRING, data)
+    emb.set("Description", CimType.STRING, None).set("ElementName", CimType.STRING, None)
+    emb.set("Name", CimType.STRING, name).set("Source", CimType.UINT16, 2)
+    return to_cimxml(emb)
 
 
 def best_interleaved(
@@ -178,6 +198,37 @@ def main() -> None:
 
     small = best_interleaved({"floor": floor_small, "ours": ours_small}, args.repeats)
 
+    kvp = [
+        [kvp_item(name, f"{name.lower()}-value-{vm}") for name in KVP_NAMES]
+        for vm in range(KVP_VMS)
+    ]
+    kvp_bytes = [[item.encode() for item in items] for items in kvp]
+    names = frozenset({"Name", "Data"})
+    assert [kvp_pairs(items) for items in kvp] == [
+        {t["Name"]: t["Data"] for t in (_tree_strings(i, names) for i in items)} for items in kvp
+    ]
+
+    def kvp_ours() -> None:
+        for _ in range(SMALL_LOOPS):
+            for items in kvp:
+                kvp_pairs(items)
+
+    def kvp_parser() -> None:
+        for _ in range(SMALL_LOOPS):
+            for items in kvp:
+                for item in items:
+                    _tree_strings(item, names)
+
+    def kvp_floor() -> None:
+        for _ in range(SMALL_LOOPS):
+            for items in kvp_bytes:
+                for item in items:
+                    etree.fromstring(item)
+
+    kvp_times = best_interleaved(
+        {"floor": kvp_floor, "parser": kvp_parser, "ours": kvp_ours}, args.repeats
+    )
+
     gc.collect()
     tracemalloc.start()
     base, _ = tracemalloc.get_traced_memory()
@@ -208,6 +259,13 @@ def main() -> None:
         f"  ratio on a small PullResponse ({SMALL_INSTANCES} instances,"
         f" {len(small_data) / 1e3:.0f} KB, x{SMALL_LOOPS}):"
         f" {small['ours'] / small['floor']:.2f}x"
+    )
+    per_host = {k: v / SMALL_LOOPS * 1e6 for k, v in kvp_times.items()}
+    print(
+        f"  one host's KVP items ({KVP_VMS} VMs x {len(KVP_NAMES)}): kvp_pairs"
+        f" {per_host['ours']:.0f} us, through the parser {per_host['parser']:.0f} us"
+        f" ({per_host['parser'] / per_host['ours']:.1f}x), bare fromstring of each item"
+        f" {per_host['floor']:.0f} us ({per_host['ours'] / per_host['floor']:.2f}x of it)"
     )
 
 
