@@ -324,9 +324,9 @@ def _virtualization(session: WSManSession, namespace: Literal["v1", "v2"]) -> di
 class _GuestRows(list[CimInstance]):
     """The ``kvp`` rows, already read: each VM's :class:`GuestInfo`, without the CIM-XML text.
 
-    A host's KVP items are about 60 KB of embedded CIM-XML, most of what a host holds while its
-    other queries are answered.  Reading them as soon as their query answers frees that text
-    then, not at the join, which lowers a fleet's peak memory by that much per host in flight.
+    A host's KVP items are about 60 KB of embedded CIM-XML text, the largest single part of the
+    rows a host holds while its other queries are answered.  Reading them as soon as their query
+    answers frees that text then, not at the join: that much less per host in flight.
     :func:`build_inventory` still takes plain ``kvp`` rows too (from any other source).
     """
 
