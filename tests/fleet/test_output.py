@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
@@ -93,10 +94,10 @@ def _result() -> FleetResult[HostInventory]:
     return FleetResult(results=(ok0, ok1, bad2, bad3), elapsed=0.5)
 
 
-def _write(fmt: str) -> str:
+def _write(fmt: str, result: FleetResult[HostInventory] | None = None) -> str:
     out = io.StringIO()
     writer = make_writer(fmt, out)
-    result = _result()
+    result = result or _result()
     for r in result:
         writer.host(r)
     writer.finish(result)
@@ -179,6 +180,23 @@ def test_table_and_summary() -> None:
     assert "hv2:5985  ConnectError" in text
     assert "AuthenticationError" in text
     assert "2/4 hosts inventoried, 2 failed; 2 VMs (1 running); 22 requests" in text
+
+
+def test_hosts_that_left_optional_data_out_say_so() -> None:
+    # A host whose GetSummaryInformation could not be read: its VMs' memory demand is empty,
+    # and both the table and the CSV say why instead of leaving a blank to be read as zero.
+    result = _result()
+    partial = dataclasses.replace(
+        result.results[0],
+        value=dataclasses.replace(result.results[0].unwrap(), missing=("summary",)),
+    )
+    result = dataclasses.replace(result, results=(partial, *result.results[1:]))
+    table = _write("table", result)
+    assert "1 host(s) left optional data out:" in table
+    assert "hv0:5985  summary" in table and "hv1:5985  summary" not in table
+    rows = list(csv.DictReader(io.StringIO(_write("csv", result))))
+    assert [r["missing"] for r in rows] == ["summary", "summary", "", "", ""]
+    assert "left optional data out" not in _write("table")
 
 
 def test_summary_alone() -> None:

@@ -127,6 +127,7 @@ CSV_COLUMNS = (
     "disks",
     "nics",
     "notes",
+    "missing",
     "error",
 )
 
@@ -141,7 +142,8 @@ def _csv_cell(value: object) -> object:
 
 class CsvWriter:
     """One row per VM with the host's columns (name, OS, CPU, memory) repeated; a failed host is
-    one row with ``error``.
+    one row with ``error``.  ``missing`` names the optional data the host did not give (see
+    :attr:`HostInventory.missing`), so that an empty column is not read as a zero.
 
     A host without VMs still gets one row (with empty VM columns), so every host appears.
     Disks are ``path`` values and NICs ``mac@switch`` values, each joined with ``;``.
@@ -175,6 +177,7 @@ class CsvWriter:
                 "cpu_threads": inv.cpu_threads,
                 "memory_total": inv.memory_total,
                 "memory_free": inv.memory_free,
+                "missing": ";".join(inv.missing),
             }
             vms: Sequence[VMInventory | None] = inv.vms or (None,)
             for vm in vms:
@@ -251,6 +254,16 @@ class TableWriter:
             )
         if rows:
             self.out.write(format_columns(headers, rows, right={5, 6, 7, 8, 9, 10, 11}))
+            self.out.write("\n")
+        partial = [
+            [r.host, ", ".join(r.value.missing)]
+            for r in result.succeeded
+            if r.value is not None and r.value.missing
+        ]
+        if partial:
+            # The VMs' fields that data supplies are empty for these hosts, not zero.
+            self.out.write(f"\n{len(partial)} host(s) left optional data out:\n")
+            self.out.write(format_columns(("HOST", "MISSING"), partial))
             self.out.write("\n")
         write_summary(result, self.out)
         self.out.flush()
