@@ -7,10 +7,15 @@ import dataclasses
 import io
 import json
 
+import pytest
+
 from aiohyperv._config import parse_uri
-from aiohyperv._exceptions import AuthenticationError, ConnectError
+from aiohyperv._exceptions import AuthenticationError, ConfigError, ConnectError
+from aiohyperv.cli._filter import HOST_FIELDS, VM_FIELDS
 from aiohyperv.cli._output import (
     CSV_COLUMNS,
+    CSV_FIELDS,
+    CsvWriter,
     make_writer,
     write_summary,
 )
@@ -165,6 +170,43 @@ def test_csv_one_row_per_vm() -> None:
     assert rows[0]["nics"] == "00:15:5D:00:00:01@External"
     assert rows[1]["vm_id"] == ""
     assert rows[3]["error"].startswith("ConnectError: connection refused")
+
+
+def test_csv_fields_take_every_field_the_filter_knows() -> None:
+    # --fields may name any host or VM field --filter knows (the VM's name, uuid and id under
+    # their default column names), not only the default columns.
+    for field in (*HOST_FIELDS, *VM_FIELDS):
+        assert field in CSV_FIELDS or f"vm_{field}" in CSV_FIELDS, field
+    result = _result()
+    vm = dataclasses.replace(
+        result.results[0].unwrap().vms[0],
+        fqdn="web.corp.example",
+        guest_os="Windows Server 2022 Standard",
+        memory_assigned_mib=3072,
+        heartbeat="ok",
+    )
+    host = dataclasses.replace(result.results[0].unwrap(), vms=(vm,))
+    result = dataclasses.replace(
+        result, results=(dataclasses.replace(result.results[0], value=host),)
+    )
+    columns = ("vm_name", "fqdn", "guest_os", "memory_assigned_mib", "heartbeat", "cpu_load",
+               "cpu_cores", "namespace")  # fmt: skip
+    out = io.StringIO()
+    writer = CsvWriter(out, columns=columns)
+    writer.host(result.results[0])
+    (row,) = csv.DictReader(io.StringIO(out.getvalue()))
+    assert row == {
+        "vm_name": "web",
+        "fqdn": "web.corp.example",
+        "guest_os": "Windows Server 2022 Standard",
+        "memory_assigned_mib": "3072",
+        "heartbeat": "ok",
+        "cpu_load": "",
+        "cpu_cores": "16",
+        "namespace": "v2",
+    }
+    with pytest.raises(ConfigError, match="unknown CSV column"):
+        CsvWriter(io.StringIO(), columns=("vm_name", "name"))
 
 
 def test_table_and_summary() -> None:

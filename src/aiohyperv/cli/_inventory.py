@@ -162,7 +162,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--fields",
         metavar="COLUMNS",
         type=lambda text: [c.strip() for c in text.split(",") if c.strip()],
-        help="CSV only: the columns to write, comma-separated (default: all)",
+        help="CSV only: the columns to write, comma-separated (default: the standard set; any "
+        "field --filter knows may be named, the VM's name, uuid and id as vm_name, vm_uuid, vm_id)",
     )
     output.add_argument(
         "--filter",

@@ -18,6 +18,7 @@ from aiohyperv.fleet._json import inventory_document, inventory_record, summary_
 
 from .._exceptions import ConfigError
 from ._advice import describe
+from ._filter import HOST_FIELDS, VM_FIELDS
 from ._format import format_columns
 
 if TYPE_CHECKING:
@@ -132,6 +133,13 @@ CSV_COLUMNS = (
 )
 
 
+#: Columns ``--fields`` may name besides the default ones: every other host and VM field the
+#: filter knows (the VM's ``name``, ``uuid`` and ``id`` are the defaults ``vm_name`` etc.).
+CSV_HOST_EXTRA = tuple(f for f in HOST_FIELDS if f not in CSV_COLUMNS)
+CSV_VM_EXTRA = tuple(f for f in VM_FIELDS if f not in CSV_COLUMNS and f"vm_{f}" not in CSV_COLUMNS)
+CSV_FIELDS = (*CSV_COLUMNS, *CSV_HOST_EXTRA, *CSV_VM_EXTRA)
+
+
 def _csv_cell(value: object) -> object:
     if value is None:
         return ""
@@ -142,7 +150,8 @@ def _csv_cell(value: object) -> object:
 
 class CsvWriter:
     """One row per VM with the host's columns (name, OS, CPU, memory) repeated; a failed host is
-    one row with ``error``.  ``missing`` names the optional data the host did not give (see
+    one row with ``error``.  ``columns`` may also name any other field of ``--filter``
+    (:data:`CSV_FIELDS`).  ``missing`` names the optional data the host did not give (see
     :attr:`HostInventory.missing`), so that an empty column is not read as a zero.
 
     A host without VMs still gets one row (with empty VM columns), so every host appears.
@@ -150,10 +159,10 @@ class CsvWriter:
     """
 
     def __init__(self, out: TextIO, *, columns: Sequence[str] = CSV_COLUMNS) -> None:
-        unknown = [c for c in columns if c not in CSV_COLUMNS]
+        unknown = [c for c in columns if c not in CSV_FIELDS]
         if unknown:
             raise ConfigError(
-                f"unknown CSV column(s) {', '.join(unknown)}; known: {', '.join(CSV_COLUMNS)}"
+                f"unknown CSV column(s) {', '.join(unknown)}; known: {', '.join(CSV_FIELDS)}"
             )
         self.out = out
         self.columns = tuple(columns)
@@ -163,7 +172,7 @@ class CsvWriter:
     def host(self, result: HostResult[HostInventory]) -> None:
         inv = result.value
         if inv is None:
-            row: dict[str, object] = dict.fromkeys(CSV_COLUMNS, "")
+            row: dict[str, object] = dict.fromkeys(CSV_FIELDS, "")
             row["host"] = result.host
             row["error"] = f"{type(result.error).__name__}: {_error_message(result.error)}"
             self._writer.writerow([row[c] for c in self.columns])
@@ -178,10 +187,11 @@ class CsvWriter:
                 "memory_total": inv.memory_total,
                 "memory_free": inv.memory_free,
                 "missing": ";".join(inv.missing),
+                **{f: getattr(inv, f) for f in CSV_HOST_EXTRA},
             }
             vms: Sequence[VMInventory | None] = inv.vms or (None,)
             for vm in vms:
-                vm_row: dict[str, object] = {**dict.fromkeys(CSV_COLUMNS, ""), **base}
+                vm_row: dict[str, object] = {**dict.fromkeys(CSV_FIELDS, ""), **base}
                 if vm is not None:
                     vm_row.update(
                         vm_name=vm.name,
@@ -199,6 +209,7 @@ class CsvWriter:
                         disks=";".join(d.path for d in vm.disks),
                         nics=";".join(f"{n.mac or ''}@{n.switch or ''}" for n in vm.nics),
                         notes=vm.notes,
+                        **{f: getattr(vm, f) for f in CSV_VM_EXTRA},
                     )
                 self._writer.writerow([_csv_cell(vm_row[c]) for c in self.columns])
         self.out.flush()
